@@ -1,0 +1,124 @@
+"""Working days and official holidays, from chinese-calendar with the catalogue's overrides.
+
+chinese-calendar only knows the years the State Council has published. For a later year the
+catalogue's `holidays:` / `extra_workdays:` are used when given; otherwise weekends are the only
+days off and the fixed-date holidays stand in, and `Calendar.warnings` says so once per year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from functools import lru_cache
+
+import chinese_calendar
+
+from .catalog import HolidaySpan
+
+# Canonical Chinese names, with the aliases lists use (五一, 十一...).
+HOLIDAY_NAMES: dict[str, str] = {
+    "元旦": "元旦", "春节": "春节", "清明节": "清明节", "清明": "清明节",
+    "劳动节": "劳动节", "五一": "劳动节", "端午节": "端午节", "端午": "端午节",
+    "中秋节": "中秋节", "中秋": "中秋节", "国庆节": "国庆节", "国庆": "国庆节", "十一": "国庆节",
+}
+_FROM_LIBRARY = {
+    chinese_calendar.Holiday.new_years_day.value: "元旦",
+    chinese_calendar.Holiday.spring_festival.value: "春节",
+    chinese_calendar.Holiday.tomb_sweeping_day.value: "清明节",
+    chinese_calendar.Holiday.labour_day.value: "劳动节",
+    chinese_calendar.Holiday.dragon_boat_festival.value: "端午节",
+    chinese_calendar.Holiday.mid_autumn_festival.value: "中秋节",
+    chinese_calendar.Holiday.national_day.value: "国庆节",
+}
+FIXED_DATE = {"元旦": (1, 1), "劳动节": (5, 1), "国庆节": (10, 1)}
+
+
+@lru_cache(maxsize=64)
+def _library_year(year: int) -> tuple[tuple[tuple[str, date, date], ...], frozenset[date], frozenset[date]] | None:
+    """(holiday spans, days off, 调休 working days) of a year, or None when the library has no data."""
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return None
+    spans: list[tuple[str, date, date]] = []
+    off, worked = set(), set()
+    day = date(year, 1, 1)
+    while day.year == year:
+        is_holiday, name = chinese_calendar.get_holiday_detail(day)
+        weekend = day.weekday() >= 5
+        if is_holiday and not weekend:
+            off.add(day)
+        if not is_holiday and weekend:
+            worked.add(day)
+        canonical = _FROM_LIBRARY.get(name) if is_holiday and name else None
+        if canonical:
+            if spans and spans[-1][0] == canonical and spans[-1][2] == day - timedelta(days=1):
+                spans[-1] = (canonical, spans[-1][1], day)
+            else:
+                spans.append((canonical, day, day))
+        day += timedelta(days=1)
+    return tuple(spans), frozenset(off), frozenset(worked)
+
+
+class Calendar:
+    def __init__(self, overrides: Iterable[HolidaySpan] = (), extra_workdays: Iterable[date] = ()):
+        self.overrides = tuple(overrides)
+        self.extra_workdays = frozenset(extra_workdays)
+        self.warnings: list[str] = []
+        self._warned: set[int] = set()
+        self._override_off = {
+            s.start + timedelta(days=i)
+            for s in self.overrides
+            for i in range((s.end - s.start).days + 1)
+        }
+
+    def _year(self, year: int):
+        data = _library_year(year)
+        if data is None:
+            override = [s for s in self.overrides if s.start.year == year or s.end.year == year]
+            if not override and year not in self._warned:
+                self._warned.add(year)
+                self.warnings.append(
+                    f"chinese-calendar 没有 {year} 年的节假日数据，duties.yaml 也未提供 holidays: "
+                    f"按周末和固定日期节日（元旦、劳动节、国庆节）计算 / no holiday data for {year}: "
+                    "using weekends and fixed-date holidays only"
+                )
+        return data
+
+    def is_workday(self, day: date) -> bool:
+        if day in self.extra_workdays:
+            return True
+        if day in self._override_off:
+            return False
+        data = self._year(day.year)
+        if data is not None:
+            _, off, worked = data
+            return day in worked or (day.weekday() < 5 and day not in off)
+        if day.weekday() >= 5:
+            return False
+        has_override = any(s.start.year == day.year for s in self.overrides)
+        return has_override or (day.month, day.day) not in FIXED_DATE.values()
+
+    def last_workday_on_or_before(self, day: date, floor: date) -> date:
+        """The last working day ≤ day, not before floor (a period with no working day keeps its end)."""
+        d = day
+        while d >= floor:
+            if self.is_workday(d):
+                return d
+            d -= timedelta(days=1)
+        return day
+
+    def holiday_starts(self, name: str, year: int) -> list[date]:
+        """First days of the named holiday in a year (usually one)."""
+        canonical = HOLIDAY_NAMES[name]
+        override = [s.start for s in self.overrides if HOLIDAY_NAMES.get(s.name) == canonical and s.start.year == year]
+        if override:
+            return override
+        data = self._year(year)
+        if data is not None:
+            return [start for n, start, _ in data[0] if n == canonical]
+        if any(s.start.year == year for s in self.overrides):
+            return []  # the year is given explicitly and this holiday is not in it
+        if canonical in FIXED_DATE:
+            return [date(year, *FIXED_DATE[canonical])]
+        return []
