@@ -1,0 +1,1 @@
+"""dutybot: everything with side effects (store, services, Telegram, CLI)."""

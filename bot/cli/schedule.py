@@ -1,0 +1,91 @@
+"""dutybot schedule: the compiled calendar, one entry per duty instance."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date, timedelta
+
+from schedules import InstanceSpec, Schedule
+
+from .output import print_json, print_table
+
+ORDER = 20
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD / date must be YYYY-MM-DD: {text!r}") from None
+
+
+def register(sub) -> None:
+    p = sub.add_parser("schedule", help="显示排期 / the compiled calendar of duty instances")
+    p.add_argument("--from", dest="start", type=_day, required=True, metavar="DATE")
+    p.add_argument("--to", dest="end", type=_day, required=True, metavar="DATE", help="含当日 / inclusive")
+    p.add_argument("--person", metavar="NAME", help="只看某人 / one person (name or id)")
+    p.add_argument("--format", choices=["table", "json", "ics"], default="table")
+    p.set_defaults(func=run)
+
+
+def instance_json(i: InstanceSpec) -> dict:
+    w = i.window
+    return {
+        "person": i.person.name, "duty": w.duty_id, "title": w.title, "period": w.period_key,
+        "opens_at": w.opens_at.isoformat(), "due_at": w.due_at.isoformat(), "required": w.required,
+        "reminders": [when.isoformat() for _, when in w.reminders],
+    }
+
+
+def to_ics(instances: list[InstanceSpec], catalog) -> bytes:
+    from icalendar import Alarm, Calendar, Event
+
+    cal = Calendar()
+    cal.add("prodid", "-//dutybot//duties//ZH")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", "安全生产履职提醒")
+    cal.add("x-wr-timezone", catalog.timezone)
+    sources = {d.id: d.source for d in [*catalog.duties, *catalog.tasks, *catalog.holiday_checks]}
+    for i in instances:
+        w = i.window
+        ev = Event()
+        ev.add("uid", f"{w.duty_id}.{w.period_key}.{i.person.id}@dutybot")
+        ev.add("summary", f"{w.title}（{w.period_key}）")
+        ev.add("dtstart", w.due_at - timedelta(minutes=30))
+        ev.add("dtend", w.due_at)
+        ev.add("description", f"{sources[w.duty_id].document}\n{sources[w.duty_id].clause}".strip())
+        for _, when in w.reminders:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", w.title)
+            alarm.add("trigger", when)
+            ev.add_component(alarm)
+        cal.add_component(ev)
+    return cal.to_ical()
+
+
+def run(args, ctx) -> int:
+    if args.end < args.start:
+        print("--to 早于 --from / --to is before --from", file=sys.stderr)
+        return 1
+    catalog = ctx.catalog
+    if args.person and not catalog.find_person(args.person):
+        print(f"未知人员 “{args.person}” / unknown person", file=sys.stderr)
+        return 1
+    schedule = Schedule(catalog)
+    instances = list(schedule.expand(args.start, args.end + timedelta(days=1), person=args.person))
+    if args.format == "json":
+        print_json([instance_json(i) for i in instances])
+    elif args.format == "ics":
+        sys.stdout.buffer.write(to_ics(instances, catalog))
+    else:
+        tz = schedule.tz
+        print_table(
+            ["人员", "职责", "标题", "周期", "开始", "截止", "次数"],
+            [(i.person.name, i.window.duty_id, i.window.title, i.window.period_key,
+              i.window.opens_at.astimezone(tz).strftime("%Y-%m-%d"),
+              i.window.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), i.window.required) for i in instances],
+        )
+        print(f"\n共 {len(instances)} 项 / {len(instances)} instances")
+    return 0

@@ -1,0 +1,294 @@
+"""The store's tables. The store is the single source of truth: the scheduler and the Telegram side
+keep nothing that a restart would need.
+
+Every datetime is stored as UTC (`UTCDateTime` normalizes on the way in and out, so SQLite and
+PostgreSQL behave alike). Append-only tables (check-ins, evidence, callout acks and reports) are
+chained by `ledger` rows; see bot/services/ledger.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, naive UTC in the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _dt(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _json(default: Any = None) -> Any:
+    return Field(default_factory=(lambda: default() if callable(default) else default), sa_type=JSON)
+
+
+# ---------------------------------------------------------------------------------------------
+# The catalogue as loaded by `dutybot sync`: rows are updated and retired, never deleted.
+# ---------------------------------------------------------------------------------------------
+class Unit(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=80)
+    name: str
+    parent_id: str | None = Field(default=None, max_length=80)
+    retired_at: datetime | None = _dt()
+
+
+class Person(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=80)  # the catalogue id (the name unless given)
+    name: str = Field(index=True)
+    unit_id: str = Field(default="", max_length=80, index=True)
+    position: str = ""
+    roles: list[str] = _json(list)
+    telegram_id: int | None = Field(default=None, sa_type=BigInteger, unique=True, index=True)
+    deputy_id: str | None = None
+    superior_id: str | None = None
+    is_office: bool = False
+    term_from: datetime | None = _dt()
+    term_to: datetime | None = _dt()
+    retired_at: datetime | None = _dt()
+    updated_at: datetime | None = _dt()
+
+
+class Duty(SQLModel, table=True):
+    """A schedulable item of the catalogue: a duty, a one-off task, a holiday check or a campaign."""
+
+    id: str = Field(primary_key=True, max_length=80)
+    item: str = "duty"  # duty | task | holiday | campaign
+    title: str
+    kind: str = "other"
+    frequency: str = ""  # the wording, e.g. 每月至少1次; empty when not scheduled
+    source_document: str = ""
+    source_clause: str = Field(default="", sa_type=Text)
+    content_hash: str = ""  # of the catalogue entry, so sync only touches what changed
+    retired_at: datetime | None = _dt()
+    updated_at: datetime | None = _dt()
+
+
+class DutyInstance(SQLModel, table=True):
+    """One person's obligation for one period of one duty."""
+
+    __table_args__ = (
+        UniqueConstraint("duty_id", "person_id", "period_key"),
+        Index("ix_instance_status_due", "status", "due_at"),
+        Index("ix_instance_period", "period_key", "status"),
+        Index("ix_instance_person", "person_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    duty_id: str = Field(max_length=80)
+    person_id: str = Field(max_length=80)
+    period_key: str = Field(max_length=40)
+    opens_at: datetime = Field(sa_type=UTCDateTime)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    required: int = 1
+    done_count: int = 0
+    status: str = "open"  # open | done | late | missed | excused
+    done_at: datetime | None = _dt()
+    closed_at: datetime | None = _dt()
+
+
+# ---------------------------------------------------------------------------------------------
+# What leaders sent, as received (inbox) and as proof (check-ins, evidence).
+# ---------------------------------------------------------------------------------------------
+class InboxUpdate(SQLModel, table=True):
+    """A Telegram update committed before it is confirmed to Telegram, processed from here."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int = Field(sa_type=BigInteger, unique=True, index=True)
+    payload: dict = _json(dict)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    state: str = Field(default="new", index=True)  # new | done | failed
+    attempts: int = 0
+    processed_at: datetime | None = _dt()
+    error: str | None = None
+
+
+class CheckIn(SQLModel, table=True):
+    """A report of performance (履职). Append-only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: int | None = Field(default=None, index=True)  # None only for callout reports
+    person_id: str = Field(max_length=80, index=True)
+    text: str = Field(default="", sa_type=Text)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    update_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    media_group_id: str | None = None
+    attachments: list[dict] = _json(list)  # Telegram file ids of what came with it
+
+
+class Evidence(SQLModel, table=True):
+    """A stored file (photo, document) of a check-in, content-addressed by SHA-256. Append-only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkin_id: int | None = Field(default=None, index=True)
+    callout_target_id: int | None = Field(default=None, index=True)
+    sha256: str = Field(max_length=64, index=True)
+    path: str  # relative to DATA_DIR
+    mime: str = ""
+    size: int = 0
+    width: int | None = None
+    height: int | None = None
+    exif_time: str | None = None
+    tg_file_id: str = ""
+    tg_file_unique_id: str = Field(default="", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Download(SQLModel, table=True):
+    """A file still to fetch from Telegram; retried until it is stored as Evidence."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkin_id: int | None = Field(default=None, index=True)
+    callout_target_id: int | None = None
+    tg_file_id: str
+    tg_file_unique_id: str = Field(default="", unique=True)
+    mime: str = ""
+    attempts: int = 0
+    next_try_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    state: str = Field(default="pending", index=True)  # pending | done | failed
+    error: str | None = None
+
+
+class LedgerEntry(SQLModel, table=True):
+    """The hash chain over every append-only record: verify walks it in seq order."""
+
+    seq: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # checkin | evidence | ack | report | exemption
+    ref_id: int
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    content_hash: str = Field(max_length=64)
+    prev_hash: str = Field(max_length=64, unique=True)  # a fork of the chain cannot be written
+    hash: str = Field(max_length=64, unique=True)
+    __table_args__ = (UniqueConstraint("kind", "ref_id"),)
+
+
+# ---------------------------------------------------------------------------------------------
+# Outgoing messages.
+# ---------------------------------------------------------------------------------------------
+class Outbox(SQLModel, table=True):
+    """Every message the bot sends, drained by one sender. Lower priority number goes first."""
+
+    __table_args__ = (Index("ix_outbox_ready", "state", "priority", "not_before", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    person_id: str | None = Field(default=None, max_length=80)
+    priority: int = 50  # 0 callout, 10 office/answers, 50 routine reminders
+    payload: dict = _json(dict)  # {"method": "sendMessage", ...}; see bot/services/messages.py
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    state: str = "pending"  # pending | sending | sent | failed
+    attempts: int = 0
+    claimed_until: datetime | None = _dt()
+    sent_at: datetime | None = _dt()
+    tg_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    last_error: str | None = None
+
+
+class Invite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=80, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = _dt()
+    used_by: int | None = Field(default=None, sa_type=BigInteger)
+
+
+# ---------------------------------------------------------------------------------------------
+# 叫应 (callouts).
+# ---------------------------------------------------------------------------------------------
+class Callout(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    level: str  # red | orange | yellow | blue
+    hazard: str = ""
+    text: str = Field(default="", sa_type=Text)
+    units: list[str] = _json(list)
+    policy: dict = _json(dict)  # the policy as it was when issued, durations in seconds
+    issued_by: str | None = None  # person id; None from the CLI
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    attachment: dict | None = Field(default=None, sa_type=JSON)
+    board_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    board_outbox_id: int | None = None
+    lifted_at: datetime | None = _dt()
+    lifted_by: str | None = None
+
+
+class CalloutTarget(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("callout_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    callout_id: int = Field(index=True)
+    person_id: str = Field(max_length=80)
+    reason: str = "policy"  # policy | escalation
+    escalated_from_id: int | None = None  # the CalloutTarget whose silence added this one
+    calls_made: int = 0
+    first_sent_at: datetime | None = _dt()
+    last_called_at: datetime | None = _dt()
+    next_call_at: datetime | None = _dt(index=True)
+    acked_at: datetime | None = _dt()
+    escalated_at: datetime | None = _dt()
+    report_at: datetime | None = _dt()
+    report_measures: list[str] = _json(list)
+    report_text: str = Field(default="", sa_type=Text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Assessment and bookkeeping.
+# ---------------------------------------------------------------------------------------------
+class Exemption(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=80, index=True)
+    instance_id: int | None = Field(default=None, index=True)
+    reason_kind: str = ""  # 请假 | 出差 | 因公
+    reason: str = Field(default="", sa_type=Text)
+    date_from: datetime | None = _dt()
+    date_to: datetime | None = _dt()
+    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    state: str = "pending"  # pending | approved | refused
+    decided_by: str | None = None
+    decided_at: datetime | None = _dt()
+
+
+class AuditLog(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor_telegram_id: int | None = Field(default=None, sa_type=BigInteger)
+    person_id: str | None = None
+    action: str
+    detail: dict = _json(dict)
+
+
+class KeyValue(SQLModel, table=True):
+    """Small process-wide state: the scheduler's watermark, the catalogue hash."""
+
+    key: str = Field(primary_key=True, max_length=80)
+    value: str = Field(default="", sa_type=Text)
+    updated_at: datetime | None = _dt()
+
+
+__all__ = [
+    "AuditLog", "Callout", "CalloutTarget", "CheckIn", "Download", "Duty", "DutyInstance",
+    "Evidence", "Exemption", "InboxUpdate", "Invite", "KeyValue", "LedgerEntry", "Outbox", "Person",
+    "Unit", "UTCDateTime", "utcnow",
+]
