@@ -10,7 +10,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from .files import MAX_DOWNLOAD_BYTES, StoredFile
+from .files import MAX_DOWNLOAD_BYTES, StoredFile, image_size, photo_ladder
 from .formatting import EntityParseError, parse_text, utf16_len
 from .params import ApiError, Params, Upload, bad_request
 from .world import Chat, MessageRecord, now_ts
@@ -28,7 +28,7 @@ _CHAT_ACTIONS = {
 }
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-# sendX method -> (message field, file folder, "there is no X in the request" noun)
+# sendX method -> (Message field holding the file, folder of its file_path)
 _FILE_METHODS = {
     "sendDocument": ("document", "documents"),
     "sendAudio": ("audio", "music"),
@@ -133,6 +133,7 @@ class BotApi:
                     raise bad_request("BUTTON_DATA_INVALID")
 
     def _formatted(self, p: Params, field: str, entities_field: str, limit: int, *, required: bool):
+        """(raw, plain text, entities, parse_mode) of a text or caption, checked like Telegram does."""
         raw = p.str(field)
         parse_mode = p.str("parse_mode")
         if raw is None or raw == "":
@@ -173,7 +174,7 @@ class BotApi:
             raw_text=raw_text, parse_mode=parse_mode, reply_markup=markup, files=[f.ref() for f in files],
         )
         self.world.store_message(chat, record)
-        await self.world.touch()
+        await self.world.touch(record)
         return data
 
     def _bot_record(self, p: Params, *, purpose: str) -> tuple[Chat, MessageRecord]:
@@ -223,11 +224,10 @@ class BotApi:
             raise bad_request("there is no photo in the request")
         if isinstance(found, Upload):
             self._check_upload(found)
-            from .files import image_size
-
             if image_size(found.data) is None:
                 raise bad_request("IMAGE_PROCESS_FAILED")
-            return await asyncio.to_thread(self.world.files.add_photo, found.data)
+            ladder = await asyncio.to_thread(photo_ladder, found.data)
+            return self.world.files.add_photo(found.data, ladder)
         return self.world.files.photo_set(found.file_id) or [found]
 
     def _plain_file(self, p: Params, name: str, value: Any, folder: str) -> StoredFile:
@@ -294,13 +294,17 @@ class BotApi:
         allowed = p.json("allowed_updates")
         if allowed is not None:
             queue.allowed = set(allowed) if allowed else None
-        queue.poll_generation += 1
-        generation = queue.poll_generation
-        queue.confirm(offset)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         async with queue.changed:
+            # A newer poll ends an older one with 409, as when two bot instances poll at once.
+            queue.poll_generation += 1
+            generation = queue.poll_generation
+            queue.changed.notify_all()
+            queue.confirm(offset)
             while True:
+                if self.sb.webhook.url:
+                    raise ApiError(409, "Conflict: terminated by setWebhook request")
                 if queue.poll_generation != generation:
                     raise ApiError(409, "Conflict: terminated by other getUpdates request; "
                                         "make sure that only one bot instance is running")
@@ -493,16 +497,17 @@ class BotApi:
             "old": old,
             "new": {**{k: data.get(k) for k in new}, "reply_markup": inline},
         })
-        await self.world.touch()
+        await self.world.touch(record)
         return data
 
-    def _editable(self, p: Params, record: MessageRecord) -> None:
+    @staticmethod
+    def _editable(record: MessageRecord) -> None:
         if not record.from_bot:
             raise bad_request("message can't be edited")
 
     async def m_editMessageText(self, p: Params) -> dict:
         chat, record = self._bot_record(p, purpose="edit")
-        self._editable(p, record)
+        self._editable(record)
         if "text" not in record.data:
             raise bad_request("there is no text in the message to edit")
         raw, plain, entities, parse_mode = self._formatted(p, "text", "entities", MAX_TEXT, required=True)
@@ -512,7 +517,7 @@ class BotApi:
 
     async def m_editMessageCaption(self, p: Params) -> dict:
         chat, record = self._bot_record(p, purpose="edit")
-        self._editable(p, record)
+        self._editable(record)
         if "text" in record.data:
             raise bad_request("there is no caption in the message to edit")
         raw, plain, entities, parse_mode = self._formatted(p, "caption", "caption_entities", MAX_CAPTION,
@@ -524,7 +529,7 @@ class BotApi:
 
     async def m_editMessageReplyMarkup(self, p: Params) -> dict:
         chat, record = self._bot_record(p, purpose="edit")
-        self._editable(p, record)
+        self._editable(record)
         markup, inline = self._markup(p)
         return await self._apply_edit(chat, record, "editMessageReplyMarkup", {}, markup, inline)
 
@@ -532,7 +537,7 @@ class BotApi:
         chat, record = self._bot_record(p, purpose="delete")
         del chat.messages[record.message_id]
         record.deleted = True
-        await self.world.touch()
+        await self.world.touch(record)
         return True
 
     # --- callbacks, files, commands, chats ----------------------------------------------------
@@ -599,6 +604,6 @@ class BotApi:
             "max_reaction_count": 11,
             "accepted_gift_types": {
                 "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-                "premium_subscription": False,
+                "premium_subscription": False, "gifts_from_channels": False,
             },
         }

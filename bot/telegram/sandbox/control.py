@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .faults import Fault
+from .files import photo_ladder
 from .formatting import detect_entities
 from .limits import Limits
 from .world import Chat, MessageRecord, now_ts
@@ -111,6 +112,8 @@ class ControlApi:
                 return result if isinstance(result, web.StreamResponse) else _ok(result)
             except ControlError as err:
                 return web.json_response({"ok": False, "description": err.description}, status=err.status)
+            except (KeyError, TypeError, ValueError) as err:
+                return web.json_response({"ok": False, "description": f"bad request: {err!r}"}, status=400)
 
         return run
 
@@ -218,7 +221,8 @@ class ControlApi:
         return body
 
     async def _photo_update(self, fields: dict, data: bytes, caption: str | None, group: str | None) -> dict:
-        sizes = await asyncio.to_thread(self.world.files.add_photo, data)
+        ladder = await asyncio.to_thread(photo_ladder, data)
+        sizes = self.world.files.add_photo(data, ladder)
         body = {"photo": [s.photo_size() for s in sizes], **self._caption(caption)}
         if group:
             body["media_group_id"] = group
@@ -327,9 +331,10 @@ class ControlApi:
         q = request.query
         chat_id = int(q["chat_id"]) if q.get("chat_id") else None
         since = int(q.get("since") or 0)
+        changed_after = int(q.get("changed_after") or 0)  # only messages created or changed since
         version = self.world.version
         found = [r.snapshot() for r in self.world.bot_messages
-                 if r.seq > since and (chat_id is None or r.chat_id == chat_id)]
+                 if r.seq > since and r.version > changed_after and (chat_id is None or r.chat_id == chat_id)]
         return {"version": version, "messages": found}
 
     async def callbacks(self, request: web.Request) -> list[dict]:

@@ -129,28 +129,13 @@ class FileStore:
         self._by_path[stored.file_path] = stored
         return stored
 
-    def add_photo(self, data: bytes) -> list[StoredFile]:
-        """The PhotoSize ladder Telegram makes of one photo, smallest first; the largest keeps the
-        original bytes, so a bot downloading ``photo[-1]`` gets exactly what the user sent.
-        (CPU-bound for big images: call it in a worker thread.)"""
-        dims = image_size(data)
-        sizes: list[StoredFile] = []
-        if dims:
-            width, height = dims
-            longest = max(width, height)
-            for _, side in _PHOTO_LADDER:
-                if side >= longest:
-                    break
-                thumb = _thumbnail(data, side)
-                if thumb:
-                    sizes.append(self.add(thumb[0], "photos", mime_type="image/jpeg", width=thumb[1], height=thumb[2]))
-            if not sizes:  # a tiny image still comes with a thumbnail entry, as on Telegram
-                thumb = _thumbnail(data, longest) or (data, width, height)
-                sizes.append(self.add(thumb[0], "photos", mime_type="image/jpeg", width=thumb[1], height=thumb[2]))
-        else:
-            width, height = 1280, 960  # unreadable bytes: nominal dimensions
-            sizes.append(self.add(data, "photos", width=90, height=68))
-        sizes.append(self.add(data, "photos", mime_type="image/jpeg", width=width, height=height))
+    def add_photo(self, data: bytes, ladder: list[tuple[bytes, int, int]] | None = None) -> list[StoredFile]:
+        """Store a photo as Telegram's PhotoSize ladder, smallest first. ``ladder`` comes from
+        photo_ladder(), which is CPU-bound and may run in a worker thread."""
+        sizes = [
+            self.add(blob, "photos", mime_type="image/jpeg", width=width, height=height)
+            for blob, width, height in (ladder if ladder is not None else photo_ladder(data))
+        ]
         for member in sizes:
             self._photo_sets[member.file_id] = sizes
         return sizes
@@ -160,3 +145,24 @@ class FileStore:
         if found is None and (single := self._files.get(file_id)) is not None:
             return [single]
         return found
+
+
+def photo_ladder(data: bytes) -> list[tuple[bytes, int, int]]:
+    """(bytes, width, height) per size, smallest first. The largest keeps the original bytes, so a
+    bot downloading ``photo[-1]`` gets exactly what the user sent. Pure: safe in a worker thread."""
+    dims = image_size(data)
+    if dims is None:  # not an image Pillow reads: nominal sizes around the same bytes
+        return [(data, 90, 68), (data, 1280, 960)]
+    width, height = dims
+    longest = max(width, height)
+    ladder = []
+    for _, side in _PHOTO_LADDER:
+        if side >= longest:
+            break
+        thumb = _thumbnail(data, side)
+        if thumb:
+            ladder.append(thumb)
+    if not ladder:  # a tiny image still comes with a thumbnail entry, as on Telegram
+        ladder.append(_thumbnail(data, longest) or (data, width, height))
+    ladder.append((data, width, height))
+    return ladder

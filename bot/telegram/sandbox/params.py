@@ -58,7 +58,7 @@ class Params:
         value = self.values.get(name)
         if value is None:
             if required:
-                raise bad_request(f"{name} is empty" if name in ("text",) else f"parameter \"{name}\" is required")
+                raise bad_request(f"parameter \"{name}\" is required")
             return default
         if isinstance(value, (dict, list)):
             return json.dumps(value)

@@ -7,7 +7,9 @@ import contextlib
 import json
 import logging
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -33,6 +35,8 @@ class Sandbox:
     """A fake Telegram Bot API server on a real socket.
 
     ``token=None`` accepts any token; otherwise other tokens get 401 Unauthorized like Telegram.
+    All state is in memory and belongs to the event loop the sandbox was started on: from other
+    threads, go through the HTTP control API (``SyncSandboxClient``), not the attributes.
     """
 
     def __init__(
@@ -47,6 +51,7 @@ class Sandbox:
         webhook_retry_base: float = 0.05,
         webhook_retry_max: float = 2.0,
         webhook_timeout: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
         self.initial_limits = limits or Limits()
@@ -56,7 +61,7 @@ class Sandbox:
             bot_id = int(prefix) if prefix.isdigit() else 7000000001
         self.world = World(bot_id, bot_username, bot_name)
         self.world.allow_unknown_chats = allow_unknown_chats
-        self.limiter = RateLimiter(self.initial_limits)
+        self.limiter = RateLimiter(self.initial_limits, clock=clock)  # a fake clock makes limit tests exact
         self.faults = FaultInjector()
         self.webhook = WebhookDelivery(
             self.world.updates, retry_base=webhook_retry_base, retry_max=webhook_retry_max,
@@ -208,6 +213,11 @@ class Sandbox:
         except ApiError as err:
             self.errors[err.code] += 1
             return _json_response(err.to_json(), err.code)
+        except Exception as err:  # a sandbox bug: say so in Telegram's shape instead of a bare 500 page
+            log.exception("sandbox failed on %s", method)
+            self.errors[500] += 1
+            body = {"ok": False, "error_code": 500, "description": f"Internal Server Error: sandbox bug: {err!r}"}
+            return _json_response(body, 500)
         return _json_response({"ok": True, "result": result})
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:

@@ -72,9 +72,9 @@ class WebhookDelivery:
         queue = self.queue
         async with queue.changed:
             while True:
-                pending = [u for u in queue.pending if queue.is_allowed(u)]
-                if pending:
-                    return pending[0]
+                queue.pending = [u for u in queue.pending if queue.is_allowed(u)]
+                if queue.pending:
+                    return queue.pending[0]
                 await queue.changed.wait()
 
     async def _run(self, url: str, secret: str | None) -> None:

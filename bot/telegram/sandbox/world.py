@@ -31,6 +31,7 @@ class MessageRecord:
     data: dict  # the Message object as Telegram would return it now
     method: str | None = None
     seq: int = 0  # order among the bot's messages, for messages(since=...)
+    version: int = 0  # World.version when this message was last created, edited or deleted
     raw_text: str | None = None  # what the bot sent before parse_mode was applied
     parse_mode: str | None = None
     reply_markup: dict | None = None  # as sent, including reply keyboards Telegram does not echo
@@ -205,8 +206,10 @@ class World:
 
     # --- change notification for control-API waiters ---
 
-    async def touch(self) -> None:
+    async def touch(self, record: MessageRecord | None = None) -> None:
         self.version += 1
+        if record is not None:
+            record.version = self.version
         async with self.changed:
             self.changed.notify_all()
 

@@ -1,0 +1,64 @@
+"""Pytest fixtures for the Telegram sandbox, usable from any test module:
+
+    pytest_plugins = ["sandbox_fixtures"]
+
+``sandbox`` is a started Sandbox (no flood limits: tests that want them call
+``set_limits(Limits())``; any token accepted), ``sandbox_client``
+its async control client, ``sandbox_bot`` an initialized PTB Bot pointed at it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+import pytest_asyncio
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.telegram.sandbox import Limits, Sandbox, SandboxClient
+
+TOKEN = "123456789:SANDBOX-test-token"
+
+
+@pytest_asyncio.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    sb = Sandbox(limits=Limits.unlimited(), token=None)
+    await sb.start()
+    try:
+        yield sb
+    finally:
+        await sb.stop()
+
+
+@pytest_asyncio.fixture
+async def sandbox_client(sandbox: Sandbox) -> AsyncIterator[SandboxClient]:
+    async with SandboxClient(sandbox.control_url) as client:
+        yield client
+
+
+def make_bot(sb: Sandbox, token: str = TOKEN, pool: int = 64) -> Bot:
+    return Bot(
+        token,
+        base_url=sb.base_url,
+        base_file_url=sb.base_file_url,
+        request=HTTPXRequest(connection_pool_size=pool),
+        get_updates_request=HTTPXRequest(connection_pool_size=2),
+    )
+
+
+@pytest_asyncio.fixture
+async def sandbox_bot(sandbox: Sandbox) -> AsyncIterator[Bot]:
+    bot = make_bot(sandbox)
+    async with bot:
+        yield bot
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
+    """Poll an in-process condition with a deadline (for state with no notification to await)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not reached within {timeout}s")
+        await asyncio.sleep(0.005)
