@@ -1,0 +1,311 @@
+"""Frequencies in a clause: "每季度听1次…汇报,研究1次…" → two quarterly duties, and so on.
+
+A *period anchor* (每月, 每半年, 一年两次…) opens a scope that runs to the next anchor or the end of
+the sentence. The first count in the scope (1次, 两次, 不少于2次) belongs to the anchor; each later
+count in the same scope is another duty with the same period ("研究1次安全生产工作" inherits 每季度).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..catalog import DutyKind, PeriodKind
+from .numbers import number
+from .roles import qualify, role_end, sentence_subject, subject_before
+
+_N = r"(?:\d{1,3}|[一二两三四五六七八九十]{1,3})"
+_AT_LEAST = r"(?:至少|不少于|不低于|最少|不得少于)"
+
+# Period anchors. Multiples (每两个月) are normalized to a period the catalogue can express.
+_ANCHOR = re.compile(
+    r"每(?:一|个)?(?:(?P<mult>[两二三四五六\d]{1,2})个?)?"
+    r"(?P<unit>半个?月|半年度?|年度|年|季度|季|月度|月|旬|周|星期|天|日|班(?![组子长前后次]))"
+    rf"|(?<![上下每本同当第])(?:一|1)个?(?P<unit2>年|季度|季|月|周|旬)内?{_AT_LEAST}?(?P<count2>{_N})次"
+    rf"|(?<![上下每本])(?P<half_month>半个?月){_AT_LEAST}?(?P<count_hm>{_N})次"
+    rf"|(?<![上下每本])(?P<unit3>半年){_AT_LEAST}?(?P<count3>{_N})次"
+    r"|(?P<both_halves>上\s*[、和及与]?\s*下半年各)"
+    r"|(?P<once_a_year>[一每]年一度)"
+    r"|(?P<whole_year>全年)(?=[^。；;]{0,20}?(?:次|回))"
+    rf"|(?P<count4>{_N})次[/／](?P<unit4>年|季度|季|月|周|旬|日|天)"
+    r"|按(?P<unit5>月|季度|季|周|旬)(?:度)?(?=[\u4e00-\u9fff])"
+    r"|(?P<unit6>月度|季度|周)(?:安全生产|安全|工作|调度|形势分析|联席|党委|党工委)?"
+    r"(?=例会|调度会|分析会|讲评会|联席会|工作会议|安全会议)"
+    r"|(?P<unit7>年度)(?=述职|安全述职|履职报告)"
+    # 实行周巡查、月报告制度 / 坚持日调度、周通报: a period word fused with the action
+    r"|(?<=[行持立实、，,])(?P<unit8>日|周|旬|月|季)(?=巡查|检查|排查|督查|调度|通报|报告|例会|研判|会商|报送|讲评)"
+)
+_COUNT = re.compile(
+    rf"(?P<mod>{_AT_LEAST})?(?P<num>{_N})(?:\s*[-~～至到]\s*{_N})?\s*(?:次|回)(?P<plus>以上|及以上)?"
+)
+# A count is not a frequency after these: 第一次, 连续两次, 每次, 多次, 再次…
+_NOT_COUNT_BEFORE = re.compile(r"(?:第|连续|连|每|多|首|再|又|屡|累计|超过|达到|满|前|后|近|上|下|本|该|这|那|某|几|逾)$")
+_NOT_COUNT_AFTER = re.compile(r"^(?:性|日|数|序|要|生灾害|生事故|生衍生)")
+_SENTENCE_END = re.compile(r"[。；;！？!?\n]")
+_SEPARATORS = "，,；;。、：:"
+_UNIT_PERIOD = {
+    "年": PeriodKind.YEAR, "年度": PeriodKind.YEAR, "全年": PeriodKind.YEAR,
+    "半年": PeriodKind.HALF, "半年度": PeriodKind.HALF,
+    "季度": PeriodKind.QUARTER, "季": PeriodKind.QUARTER,
+    "月": PeriodKind.MONTH, "月度": PeriodKind.MONTH, "个月": PeriodKind.MONTH,
+    "旬": PeriodKind.XUN, "周": PeriodKind.WEEK, "星期": PeriodKind.WEEK,
+    "天": PeriodKind.DAY, "日": PeriodKind.DAY,
+}
+
+PERIOD_WORD = {PeriodKind.DAY: "日", PeriodKind.WEEK: "周", PeriodKind.XUN: "旬", PeriodKind.MONTH: "月",
+               PeriodKind.QUARTER: "季度", PeriodKind.HALF: "半年", PeriodKind.YEAR: "年"}
+PERIOD_LABEL = {PeriodKind.DAY: "每日", PeriodKind.WEEK: "每周", PeriodKind.XUN: "每旬", PeriodKind.MONTH: "每月",
+                PeriodKind.QUARTER: "每季度", PeriodKind.HALF: "每半年", PeriodKind.YEAR: "每年"}
+
+_KINDS: tuple[tuple[DutyKind, str], ...] = (
+    (DutyKind.DRILL, r"演练|演习"),
+    (DutyKind.TRAINING, r"培训|警示教育|安全教育|教育活动|授课|轮训"),
+    (DutyKind.STUDY, r"学习|党课|中心组"),
+    (DutyKind.INSPECTION, r"检查|排查|巡查|督查|巡检|暗访|抽查|巡视|巡逻|查看"),
+    (DutyKind.REPORT, r"汇报|报告|报送|上报|述职|通报|报备"),
+    (DutyKind.MEETING, r"会议|例会|召开|研究|分析会|座谈|听取|听(?=\d|[一两二三]次)|专题会|调度会|碰头会|全会|常委会|"
+                       r"办公会"),
+)
+_KIND_RE = [(k, re.compile(p)) for k, p in _KINDS]
+# "将上月隐患排查情况报告主要负责人": what is reported is the situation, the duty is the report.
+_REPORTED = re.compile(r"(?:情况|总结|信息|结果|数据|工作)(?:向[^，,。；;]{0,15})?(?:报告|汇报|报送|上报)")
+
+
+@dataclass
+class Found:
+    """One scheduled duty found in a clause."""
+
+    period: PeriodKind
+    count: int
+    at_least: bool
+    start: int  # where its words start in the clause
+    end: int
+    phrase: str  # the words of the list: "每季度…1次"
+    segment: str  # the part of the clause the duty's title and kind come from
+    kind: DutyKind
+    subject: str | None  # a role written in the sentence, if any
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Unschedulable:
+    """A frequency the catalogue cannot express (每两年…): kept for review, not scheduled."""
+
+    phrase: str
+    reason: str
+
+
+@dataclass
+class _Anchor:
+    start: int
+    end: int
+    period: PeriodKind | None
+    factor: int  # the count is multiplied by this (每半月 → ×2 a month)
+    count: int | None  # a count written inside the anchor itself (一年两次)
+    at_least: bool
+    note: str
+    unschedulable: str = ""
+    needs_count: bool = False  # "全年" is a period only with a count after it ("全年带队检查不少于6次")
+
+
+def _anchor(m: re.Match) -> _Anchor:
+    s, e = m.start(), m.end()
+    text = m.group(0)
+    at_least = bool(re.search(_AT_LEAST, text))
+    if m["unit"]:
+        unit, mult = m["unit"], number(m["mult"]) if m["mult"] else 1
+        if unit.startswith("半") and "月" in unit:
+            return _Anchor(s, e, PeriodKind.MONTH, 2 * (mult or 1), None, False, "原文“每半月”，按每月2次起草")
+        if unit == "班":
+            return _Anchor(s, e, PeriodKind.DAY, 1, None, False, "原文“每班”，按每日起草")
+        period = _UNIT_PERIOD[unit]
+        if mult is None or mult <= 1:
+            return _Anchor(s, e, period, 1, None, False, "")
+        return _multiple(s, e, text, period, mult)
+    if m["unit2"]:
+        return _Anchor(s, e, _UNIT_PERIOD[m["unit2"]], 1, number(m["count2"]), at_least, "")
+    if m["half_month"]:
+        return _Anchor(s, e, PeriodKind.MONTH, 2, number(m["count_hm"]), at_least, "原文“半月”，按每月2次起草")
+    if m["unit3"]:
+        return _Anchor(s, e, _UNIT_PERIOD[m["unit3"]], 1, number(m["count3"]), at_least, "")
+    if m["both_halves"]:
+        return _Anchor(s, e, PeriodKind.HALF, 1, None, False, "")
+    if m["once_a_year"]:
+        return _Anchor(s, e, PeriodKind.YEAR, 1, 1, False, "")
+    if m["whole_year"]:
+        return _Anchor(s, e, PeriodKind.YEAR, 1, None, False, "", needs_count=True)
+    if m["unit4"]:
+        return _Anchor(s, e, _UNIT_PERIOD[m["unit4"]], 1, number(m["count4"]), at_least, "")
+    if m["unit5"]:
+        return _Anchor(s, e, _UNIT_PERIOD[m["unit5"]], 1, None, False, "")
+    if m["unit6"]:
+        return _Anchor(s, e, _UNIT_PERIOD[m["unit6"]], 1, None, False, f"原文“{text}”，按{PERIOD_LABEL[_UNIT_PERIOD[m['unit6']]]}起草")
+    if m["unit8"]:
+        return _Anchor(s, e, _UNIT_PERIOD[m["unit8"]], 1, None, False, "")
+    return _Anchor(s, e, PeriodKind.YEAR, 1, None, False, f"原文“{text}”，按每年起草")
+
+
+def _multiple(s: int, e: int, text: str, period: PeriodKind, mult: int) -> _Anchor:
+    """每两个月, 每三个月, 每两周, 每两年…: a period the catalogue has, or a yearly/monthly count."""
+    if period is PeriodKind.MONTH:
+        if mult in (3, 6, 12):
+            target = {3: PeriodKind.QUARTER, 6: PeriodKind.HALF, 12: PeriodKind.YEAR}[mult]
+            return _Anchor(s, e, target, 1, None, False, f"原文“{text}”，按{PERIOD_LABEL[target]}起草")
+        if 12 % mult == 0:
+            per_year = 12 // mult
+            return _Anchor(s, e, PeriodKind.YEAR, per_year, None, False,
+                           f"原文“{text}”，按每年{per_year}次起草（无法表达{mult}个月的周期）")
+    if period is PeriodKind.WEEK and mult == 2:
+        return _Anchor(s, e, PeriodKind.MONTH, 2, None, False, f"原文“{text}”，按每月2次起草")
+    if period is PeriodKind.DAY and mult <= 3:
+        per_week = 7 // mult
+        return _Anchor(s, e, PeriodKind.WEEK, per_week, None, False, f"原文“{text}”，按每周{per_week}次起草")
+    return _Anchor(s, e, None, 1, None, False, "", unschedulable=f"原文“{text}”，超出可排期的周期，未排期")
+
+
+def _counts(text: str, start: int, end: int) -> list[re.Match]:
+    out = []
+    for m in _COUNT.finditer(text, start, end):
+        before = text[max(0, m.start() - 2):m.start()]
+        if not m["mod"] and _NOT_COUNT_BEFORE.search(before):
+            continue
+        if _NOT_COUNT_AFTER.match(text[m.end():m.end() + 4]):
+            continue
+        if number(m["num"]) in (None, 0):
+            continue
+        out.append(m)
+    return out
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if e > s]
+
+
+def _chunk_end(text: str, pos: int, limit: int) -> int:
+    """The next separator at or after pos (the end of a clause part), not beyond limit. "、" ends a
+    part only before another subject ("…1次、其他领导每半年…"), not inside a list ("到企业、工地")."""
+    for i in range(pos, limit):
+        if text[i] in _SEPARATORS and (text[i] != "、" or _next_subject(text[i + 1:min(limit, i + 40)])):
+            return i
+    return limit
+
+
+def _next_subject(text: str) -> bool:
+    """"其他领导每半年…": a role that is the subject of the next frequency."""
+    end = role_end(text)
+    return end is not None and bool(_ANCHOR.match(text, end))
+
+
+def _chunk_start(text: str, pos: int, floor: int) -> int:
+    for i in range(pos - 1, floor - 1, -1):
+        if text[i] in _SEPARATORS:
+            return i + 1
+    return floor
+
+
+def kind_of(text: str) -> DutyKind | None:
+    reported = _REPORTED.search(text)
+    if reported and "听" not in text[:reported.start()]:  # 听取…情况汇报 is a meeting
+        return DutyKind.REPORT
+    best: tuple[int, int, DutyKind] | None = None
+    for rank, (kind, rx) in enumerate(_KIND_RE):
+        m = rx.search(text)
+        if m and (best is None or (m.start(), rank) < best[:2]):
+            best = (m.start(), rank, kind)
+    return best[2] if best else None
+
+
+def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedulable]]:
+    """Every scheduled duty in a clause, in order; plus frequencies that cannot be scheduled.
+
+    `body_start` skips the clause label ("(六)", "1.") when looking for a sentence's subject.
+    """
+    found: list[Found] = []
+    skipped: list[Unschedulable] = []
+    context: str | None = None  # the last subject seen in this clause, for "主要负责人" after "企业…"
+    for s_start, s_end in _sentences(clause):
+        s_start = max(s_start, body_start)
+        if s_end <= s_start:
+            continue
+        sentence = clause[s_start:s_end]
+        sentence_role = sentence_subject(sentence.lstrip())
+        anchors = [_anchor(m) for m in _ANCHOR.finditer(clause, s_start, s_end)]
+        if not anchors:
+            context = sentence_role or context
+            continue
+        for i, a in enumerate(anchors):
+            scope_end = anchors[i + 1].start if i + 1 < len(anchors) else s_end
+            if a.period is None:
+                skipped.append(Unschedulable(clause[a.start:_chunk_end(clause, a.end, scope_end)], a.unschedulable))
+                continue
+            subject = subject_before(clause[s_start:a.start]) or sentence_role
+            if subject:
+                subject = qualify(subject, context if context != subject else None)
+                context = context or subject
+            counts = [] if a.count is not None else _counts(clause, a.end, scope_end)
+            if a.needs_count and not counts:
+                continue
+            items: list[tuple[int, int, int, bool, int]] = []  # (start, end, count, at_least, seg_start)
+            if a.count is not None:
+                items.append((a.start, a.end, a.count, a.at_least, a.start))
+            elif counts:
+                c = counts[0]
+                items.append((a.start, c.end(), number(c["num"]) or 1,
+                              bool(c["mod"] or c["plus"] or re.search(_AT_LEAST, clause[a.end:c.start()])),
+                              a.start))
+            else:
+                items.append((a.start, a.end, 1, bool(re.search(_AT_LEAST, clause[a.end:a.end + 4])), a.start))
+            for c in counts[1:]:
+                seg_start = _chunk_start(clause, c.start(), a.end)
+                items.append((seg_start, c.end(), number(c["num"]) or 1, bool(c["mod"] or c["plus"]), seg_start))
+            for n, (start, end, count, at_least, seg_start) in enumerate(items):
+                seg_end = _chunk_end(clause, end, scope_end)
+                segment = clause[seg_start:seg_end]
+                notes = [a.note] if a.note else []
+                if n == 0 and a.count is None and not counts:
+                    notes.append("原文未写次数，按1次起草")
+                kind = kind_of(segment) or _kind_nearby(clause, seg_end, scope_end, s_start, seg_start, anchors, i)
+                if kind is None:
+                    kind = DutyKind.OTHER
+                    notes.append("类型未能识别，按 other 起草")
+                found.append(Found(
+                    period=a.period, count=count * a.factor, at_least=at_least, start=start, end=end,
+                    phrase=clause[start:end], segment=segment, kind=kind, subject=subject, notes=notes,
+                ))
+        context = sentence_role or context
+    return found, skipped
+
+
+_GENERIC = re.compile(rf"每\S{{0,3}}?(?:年度|半年|季度|年|季|月|旬|周|日|天)|{_AT_LEAST}|{_N}(?:次|回)|以上|开展|组织|进行|"
+                      r"举办|实施|带队|带头|亲自|应当|应|要|须|至少|[，,、\s]")
+
+
+def _has_own_action(segment: str) -> bool:
+    """"每日调度" names its action; "每年至少开展1次" leaves it to the rest of the sentence."""
+    return len(_GENERIC.sub("", segment)) >= 2
+
+
+_NEARBY = 60  # how far a bare frequency looks for its action, in characters
+
+
+def _kind_nearby(clause: str, seg_end: int, scope_end: int, s_start: int, seg_start: int,
+                 anchors: list[_Anchor], i: int) -> DutyKind | None:
+    """The kind of a bare frequency ("…演练，每年不少于2次"; "主要负责人每年至少开展1次、其他领导…调研"):
+    the rest of its scope, then the words before it in the sentence, then the rest of the sentence.
+    A segment that names its own action ("每月组织一次车间安全活动") borrows nothing."""
+    if _has_own_action(clause[seg_start:seg_end]):
+        return None
+    after = kind_of(clause[seg_end:min(scope_end, seg_end + _NEARBY)])
+    if after:
+        return after
+    floor = max(anchors[i - 1].end if i > 0 else s_start, seg_start - _NEARBY)
+    before = kind_of(clause[floor:seg_start])
+    if before:
+        return before
+    s_end = _SENTENCE_END.search(clause, scope_end, scope_end + _NEARBY)
+    return kind_of(clause[scope_end:s_end.start() if s_end else min(len(clause), scope_end + _NEARBY)])

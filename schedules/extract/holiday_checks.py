@@ -1,0 +1,71 @@
+"""Inspections before holidays: "在春节、元旦、清明、五一、十一…等重要时间节点…带队开展隐患排查"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..holidays import HOLIDAY_NAMES
+from .cadence import _SENTENCE_END
+from .roles import PREFIX, mentions
+
+_NAME = r"元旦|春节|清明节?|五一|劳动节|端午节?|中秋节?|国庆节?|十一"
+_NAMES = re.compile(rf"(?:{_NAME})(?:[、，,和及与]\s*(?:{_NAME}))*")
+_GENERIC = re.compile(r"(?:重大|重要|法定|传统)?节假日|(?:重大|重要|传统)?节日(?=期间|前|来临)|(?:重大|重要|传统)节日")
+_INSPECT = re.compile(r"检查|排查|巡查|督查|暗访")
+ALL_HOLIDAYS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
+
+
+@dataclass
+class HolidayFind:
+    holidays: tuple[str, ...]
+    start: int  # the sentence, for the source clause
+    end: int
+    subject: str | None
+    note: str = ""
+    title_start: int = 0  # "在重要节假日…带队开展安全检查": the words the title is made of
+    title_end: int = 0
+
+
+def find(clause: str) -> list[HolidayFind]:
+    out = []
+    start = 0
+    for end_m in [*_SENTENCE_END.finditer(clause), None]:
+        end = end_m.start() if end_m else len(clause)
+        sentence = clause[start:end]
+        hit = _holidays_in(sentence)
+        if hit:
+            names, hol_start, hol_end, note = hit
+            inspect = _INSPECT.search(sentence, hol_end)
+            if inspect:
+                t_start = max(sentence.rfind(c, 0, hol_start) for c in "，,；;：:") + 1
+                t_end = min([i for i in (sentence.find(c, inspect.end()) for c in "，,；;：:") if i >= 0]
+                            or [len(sentence)])
+                out.append(HolidayFind(names, start, end, _subject_between(sentence, hol_end, inspect.start()), note,
+                                       start + t_start, start + t_end))
+        start = end_m.end() if end_m else end
+    return out
+
+
+def _holidays_in(sentence: str) -> tuple[tuple[str, ...], int, int, str] | None:
+    for m in _NAMES.finditer(sentence):
+        words = re.split(r"[、，,和及与]\s*", m.group(0))
+        if len(words) == 1 and words[0] == "十一":
+            continue  # 十一 alone is a number far more often than National Day
+        canonical = {HOLIDAY_NAMES[w] for w in words if w in HOLIDAY_NAMES}
+        names = tuple(h for h in ALL_HOLIDAYS if h in canonical)  # in calendar order
+        if names:
+            return names, m.start(), m.end(), ""
+    g = _GENERIC.search(sentence)
+    if g:
+        return ALL_HOLIDAYS, g.start(), g.end(), "原文未列节日名称，按全部法定节日起草"
+    return None
+
+
+def _subject_between(sentence: str, start: int, end: int) -> str | None:
+    """"…等重要时间节点，各部门应当带队开展隐患排查": the role that opens a clause part."""
+    for mention in mentions(sentence[start:end]):
+        part_start = max(sentence.rfind(c, 0, start + mention.start) for c in "，,；;：:") + 1
+        if re.fullmatch(PREFIX, sentence[part_start:start + mention.start]):
+            return mention.role
+    return None

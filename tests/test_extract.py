@@ -1,0 +1,377 @@
+"""`dutybot import-list`: drafting duties.yaml from a published responsibility list.
+
+The seeds and hold-out lists live in tests/fixtures; the expected tables in
+tests/fixtures/extract_expected were written by reading the lists (see its README).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.cli import main as cli_main
+from bot.importer import html_to_text, read_list, run_import_list
+from schedules import Schedule, compile_jobs, load_catalog, load_catalog_text
+from schedules.catalog import DutyKind, PeriodKind
+from schedules.extract import cadence, deadlines, draft_yaml, extract, layout
+from schedules.extract.evaluate import norm, score
+from schedules.extract.text import clean_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+SEEDS = FIXTURES / "seeds"
+EXPECTED = FIXTURES / "extract_expected"
+SEED_004 = SEEDS / "004_0c635f5bf4f9f3bf.txt"
+SEED_002 = SEEDS / "002_c733142ae2d7bd43.txt"
+YEAR = 2026  # "this year" as the CLI would pass it; the extractor never reads the clock
+
+
+def draft_of(path: Path, year: int = YEAR):
+    text = read_list(str(path))
+    draft, text_yaml = draft_yaml(text, year, source_name=path.name)
+    return draft, text_yaml
+
+
+def loads_and_schedules(text_yaml: str):
+    """What `dutybot check` does: load, validate, expand a year, compile the jobs."""
+    catalog = load_catalog_text(text_yaml, "<draft>")
+    list(Schedule(catalog).expand(date(YEAR, 1, 1), date(YEAR + 1, 1, 1)))
+    compile_jobs(catalog)
+    return catalog
+
+
+# -- seed 004 against the hand-written catalogue -------------------------------------------------
+
+def _duty_key(d):
+    freq = (d.frequency.every.value, d.frequency.at_least) if d.frequency else None
+    return (d.id, d.kind.value, tuple(d.who.roles), freq, norm(d.source.document), norm(d.source.clause))
+
+
+def test_seed_004_leader_lists_come_out_as_the_hand_written_catalogue():
+    hand = load_catalog(ROOT / "duties.yaml")
+    _, text_yaml = draft_of(SEED_004)
+    drafted = loads_and_schedules(text_yaml)
+    assert [_duty_key(d) for d in drafted.duties] == [_duty_key(d) for d in hand.duties]
+    assert all(d.title for d in drafted.duties)
+
+
+def test_seed_004_key_work_table_becomes_tasks_with_the_documents_year():
+    draft, _ = draft_of(SEED_004)
+    by_id = {t.id: t for t in draft.tasks}
+    assert [by_id[i].due for i in ("key-06a", "key-06b", "key-06c")] == [
+        date(2022, 3, 31), date(2022, 9, 30), date(2022, 12, 31)]
+    assert by_id["key-02"].people == ("肖培明", "罗军")
+    assert by_id["key-02"].units == ("安全生产部",)
+    assert by_id["key-01"].due == date(2022, 12, 31)
+    assert not any("key" in d.id for d in draft.duties)  # a table row's 每季度 stays in its task
+
+
+# -- every fixture against its expected table ----------------------------------------------------
+
+EXPECTED_FILES = sorted(EXPECTED.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("expected_file", EXPECTED_FILES, ids=lambda p: p.stem)
+def test_fixture_frequencies_match_the_expected_table(expected_file):
+    expected = yaml.safe_load(expected_file.read_text(encoding="utf-8"))
+    draft, text_yaml = draft_of(FIXTURES / expected["fixture"])
+    s = score(draft, expected)
+    assert s.missed == [], "frequency clauses not found"
+    assert [d.id for d in s.false] == [], "duties that the list does not state"
+    assert s.traps_hit == []
+    assert [(r["at"], r["role"], d.roles) for r, d in s.wrong_role] == []
+    assert s.tasks_missed == [] and s.checks_missed == []
+    if expected_file.stem.startswith("seed_"):
+        assert [(r["at"], r["kind"], d.kind.value) for r, d in s.wrong_kind] == []
+    loads_and_schedules(text_yaml)
+
+
+def test_expected_tables_cover_every_fixture_list():
+    fixtures = {yaml.safe_load(p.read_text(encoding="utf-8"))["fixture"] for p in EXPECTED_FILES}
+    lists = {str(p.relative_to(FIXTURES)) for p in (FIXTURES / "holdout").iterdir()}
+    lists |= {f"seeds/{p.name}" for p in SEEDS.glob("00[0234]_*.txt")}
+    assert lists <= fixtures
+
+
+# -- cleaning --------------------------------------------------------------------------------
+
+def test_pinyin_annotations_and_traditional_characters_are_cleaned():
+    lines = clean_lines("園區(qū)安全生產(chǎn)檢(jiǎn)查(領域)濃度(ppm)(1)生產")
+    assert lines == ["园区安全生产检查(领域)浓度(ppm)(1)生产"]
+
+
+def test_page_chrome_is_dropped_and_numbering_kept():
+    text = ("您当前的位置: 首页>政务公开\n索引号 1150/2022\n发布日期：2022-06-29\n"
+            "(一)每月至少带队检查1次安全生产工作。\n1. 每季度听取1次汇报。\n①每周巡查1次。\n（1）每年演练1次。\n"
+            "打印 关闭\n版权所有：某某政府 ICP备123号\nProduced By 大汉网络")
+    assert clean_lines(text) == ["(一)每月至少带队检查1次安全生产工作。", "1. 每季度听取1次汇报。", "①每周巡查1次。",
+                                 "（1）每年演练1次。"]
+
+
+# -- frequencies -------------------------------------------------------------------------------
+
+def found(text: str):
+    lab = layout.label_of(text)
+    hits, _ = cadence.find(text, lab[2].end() if lab else 0)
+    return [(f.period.value, f.count, f.subject, f.kind.value) for f in hits]
+
+
+def test_several_frequencies_for_different_people_in_one_sentence():
+    assert found("（二）主要负责人每年至少开展1次、其他领导每半年至少开展1次安全生产专题调研。") == [
+        ("year", 1, "主要负责人", "other"), ("half", 1, "其他负责人", "other")]
+
+
+def test_a_count_without_its_own_period_inherits_the_previous_one():
+    assert found("每季度听1次班子成员安全生产履职专题汇报,研究1次安全生产工作,每年向区政府汇报1次工作情况。") == [
+        ("quarter", 1, None, "meeting"), ("quarter", 1, None, "meeting"), ("year", 1, None, "report")]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("每月至少带班检查两次。", [("month", 2, None, "inspection")]),
+    ("每季度至少组织开展一次全面安全检查。", [("quarter", 1, None, "inspection")]),
+    ("组织开展应急预案演练，每年不少于2次。", [("year", 2, None, "drill")]),
+    ("每年向镇党委汇报安全生产工作三次。", [("year", 3, None, "report")]),
+    ("一年两次组织车间应急处置演练。", [("year", 2, None, "drill")]),
+    ("每旬组织一次安全学习。", [("xun", 1, None, "study")]),
+    ("每日对重点部位进行巡查。", [("day", 1, None, "inspection")]),
+    ("每周至少召开1次例会。", [("week", 1, None, "meeting")]),
+    ("每年度开展一次培训。", [("year", 1, None, "training")]),
+    ("每季主持召开1次会议。", [("quarter", 1, None, "meeting")]),
+    ("全年带队检查不少于6次。", [("year", 6, None, "inspection")]),
+    ("上、下半年各听取一次工作汇报。", [("half", 1, None, "meeting")]),
+    ("实行周巡查、月报告制度。", [("week", 1, None, "inspection"), ("month", 1, None, "report")]),
+])
+def test_periods_and_counts_as_lists_write_them(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "每次培训时间不少于4学时。", "每个村配备不少于2名安全生产信息员。", "对第一次排名后两位的单位通报。",
+    "连续两次检查发现同一问题的，约谈负责人。", "发生事故后24小时内上报事故信息。", "配备不少于3人的专职工作人员。",
+    "签订年度安全生产责任书。", "事故结案后1年内组织开展评估。", "一次性告知整改要求。", "全年生产安全事故死亡人数下降。",
+])
+def test_words_that_look_like_frequencies_are_not_duties(text):
+    assert found(text) == []
+
+
+def test_a_duration_is_not_a_count():
+    assert found("每年开展不少于一周的事故警示教育活动。") == [("year", 1, None, "training")]
+
+
+def test_periods_the_catalogue_cannot_express_are_converted_and_marked():
+    draft, text_yaml = draft_yaml("某镇职责清单\n镇长安全生产职责\n1. 每半月带队检查1次。\n2. 每两个月组织1次分析会。\n"
+                                  "3. 每两年组织一次安全风险普查。\n", YEAR)
+    freqs = {d.id: d.frequency for d in draft.duties}
+    assert freqs == {"gov-01": "每月2次", "gov-02": "每年6次", "gov-03": None}
+    assert "每两年" in " ".join(r.reason for r in draft.review)
+    assert re.search(r"frequency: 每月2次  # 待核: 原文“每半月”", text_yaml)
+    assert re.search(r"frequency: 每年6次  # 待核: 原文“每两个月”", text_yaml)
+    loads_and_schedules(text_yaml)
+
+
+# -- deadlines, holidays, review ---------------------------------------------------------------
+
+def test_deadlines_become_tasks_in_the_documents_year_and_yearly_ones_stay_duties():
+    text = ("安平县职责细则\n2025年3月1日\n（一）9月底前完成风险评估；12月底前完成整改验收。\n"
+            "（二）每年12月底前完成年度考核工作。\n")
+    draft, text_yaml = draft_yaml(text, YEAR)
+    assert [(t.due, t.clause) for t in draft.tasks] == [
+        (date(2025, 9, 30), "9月底前完成风险评估"), (date(2025, 12, 31), "12月底前完成整改验收")]
+    assert [(d.period, d.count) for d in draft.scheduled] == [(PeriodKind.YEAR, 1)]
+    loads_and_schedules(text_yaml)
+
+
+def test_a_deadline_without_any_year_uses_the_current_year_and_says_so():
+    draft, text_yaml = draft_yaml("某单位职责清单\n1. 6月底前完成隐患整改。\n", 2031)
+    assert draft.tasks[0].due == date(2031, 6, 30)
+    assert "原文未写年份，按2031年起草" in text_yaml
+    assert deadlines.find("每年1月10日前报送总结", 2031, True) == []
+
+
+def test_holiday_inspections_become_holiday_checks():
+    draft, text_yaml = draft_yaml(SEED_002.read_text(encoding="utf-8"), YEAR)
+    [check] = draft.holiday_checks
+    assert check.holidays == ("元旦", "春节", "清明节", "劳动节", "国庆节")
+    assert check.roles == ("部门负责人",)
+    assert loads_and_schedules(text_yaml).holiday_checks[0].holidays == check.holidays
+
+
+def test_clauses_without_a_frequency_are_kept_and_listed_for_review():
+    draft, text_yaml = draft_of(SEED_004)
+    unscheduled = {d.id for d in draft.unscheduled}
+    assert unscheduled == {"main-01", "main-03", "main-04", "main-05", "main-07", "charge-01", "charge-03",
+                           "charge-04", "charge-05", "other-02", "other-03", "other-05", "other-06"}
+    assert {r.ref for r in draft.review} >= unscheduled
+    assert all(d.kind is DutyKind.OTHER for d in draft.unscheduled)
+    for ident in unscheduled:
+        assert re.search(rf"#   - {ident}: 无频次", text_yaml)
+    # every clause read ends up somewhere in the draft
+    assert draft.clauses_read == len(draft.duties) - 3 + len({t.id[:6] for t in draft.tasks})
+
+
+def test_every_guess_is_marked_in_the_yaml():
+    _, text_yaml = draft_of(SEED_002)
+    assert re.search(r'- name: "示例企业"  # 待核: 示例人员', text_yaml)
+    assert re.search(r'- id: "本单位"  # 待核: 示例单位', text_yaml)
+    assert re.search(r"who: \[\"企业\"\]  # 待核: 责任主体由上文推断为“企业”", text_yaml)  # 4.(2) 演练
+    assert re.search(r"who: \[\"待定角色\"\]  # 待核: 未找到责任主体", text_yaml)
+    assert re.search(r"days_before: 7  # 待核", text_yaml)
+    assert re.search(r"frequency: 每年1次  # 待核: 原文未写次数", text_yaml)
+
+
+# -- file formats and the command ----------------------------------------------------------------
+
+CHROME_HEAD = ('<html><head><meta charset="utf-8"><title>职责清单</title><script>var a=1;</script></head><body>'
+               '<div class="nav"><ul><li><a href="/">首页</a></li><li>政务公开</li><li>信息公开目录</li></ul></div>'
+               '<div class="breadcrumb">您当前的位置：<a href="/">首页</a> &gt; 政务公开 &gt; 其他文件</div>'
+               '<div class="content">')
+CHROME_FOOT = ('</div><div class="footer"><p>主办单位：某园区管委会 版权所有</p><p>渝ICP备00000000号</p>'
+               '<p>网站地图 | 联系我们</p></div></body></html>')
+
+
+def test_html_page_gives_the_same_draft_as_the_text(tmp_path):
+    lines = SEED_004.read_text(encoding="utf-8").splitlines()
+    page = CHROME_HEAD + "".join(f"<p>{line}</p>" for line in lines if line.strip()) + CHROME_FOOT
+    path = tmp_path / "list.html"
+    path.write_text(page, encoding="utf-8")
+    html_draft, html_yaml = draft_of(path)
+    text_draft, _ = draft_of(SEED_004)
+    assert [(d.id, d.frequency, d.clause) for d in html_draft.duties] == [
+        (d.id, d.frequency, d.clause) for d in text_draft.duties]
+    for chrome in ("首页", "您当前的位置", "ICP", "网站地图", "var a"):
+        assert chrome not in html_yaml.split("\ntimezone:")[1]
+
+
+def test_docx_paragraphs_and_tables_are_read(tmp_path):
+    import docx
+
+    doc = docx.Document()
+    doc.add_paragraph("某园区领导干部安全生产职责清单")
+    doc.add_paragraph("园区主要负责人安全生产职责清单")
+    doc.add_paragraph("（一）每季度主持召开1次安全生产委员会工作会议。")
+    doc.add_paragraph("（二）每月至少带队检查1次安全生产工作。")
+    doc.add_paragraph("2024年重点工作清单")
+    table = doc.add_table(rows=3, cols=5)
+    for row, cells in zip(table.rows, [("序号", "重点任务", "责任部室", "责任领导", "工作要求"),
+                                       ("1", "推进专项整治", "安全生产部、规划建设部", "张三、李四", "9月底前完成专项整治。"),
+                                       ("2", "加强宣传", "党政办公室", "王五", "开展安全生产月活动。")], strict=True):
+        for cell, value in zip(row.cells, cells, strict=True):
+            cell.text = value
+    path = tmp_path / "list.docx"
+    doc.save(path)
+    draft, text_yaml = draft_of(path)
+    assert [(d.id, d.frequency) for d in draft.duties] == [("main-01", "每季度1次"), ("main-02", "每月至少1次")]
+    assert [(t.id, t.due, t.people, t.units) for t in draft.tasks] == [
+        ("key-01", date(2024, 9, 30), ("张三", "李四"), ("安全生产部", "规划建设部")),
+        ("key-02", date(2024, 12, 31), ("王五",), ("党政办公室",))]
+    loads_and_schedules(text_yaml)
+
+
+def test_run_import_list_writes_the_draft_and_a_summary(tmp_path):
+    out = tmp_path / "draft.yaml"
+    err = io.StringIO()
+    assert run_import_list(str(SEED_004), str(out), err, current_year=YEAR) == 0
+    loads_and_schedules(out.read_text(encoding="utf-8"))
+    summary = err.getvalue()
+    assert "读取条款 / clauses read: 40" in summary
+    assert "定期职责 / scheduled duties: 10（每月 5，每季度 4，每年 1）" in summary
+    assert "无频次职责（仅记录）/ duties without a frequency (kept, not scheduled): 13" in summary
+    assert "待核 / to review: 13 项" in summary
+    assert "main-01: 无频次" in summary
+
+
+def test_run_import_list_without_out_writes_to_stdout(capsys):
+    assert run_import_list(str(SEED_002), None, io.StringIO(), current_year=YEAR) == 0
+    loads_and_schedules(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("list.pdf", b"%PDF-1.4", "不支持的文件类型"),
+    ("list.doc", b"\xd0\xcf\x11\xe0", "不支持的文件类型"),
+    ("broken.docx", b"not a zip at all", "无法打开 Word 文档"),
+    ("empty.txt", b"   \n\n", "没有可读的文字"),
+])
+def test_unreadable_files_give_a_message_and_exit_1(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    out, err = tmp_path / "draft.yaml", io.StringIO()
+    assert run_import_list(str(path), str(out), err) == 1
+    assert message in err.getvalue() and "Traceback" not in err.getvalue()
+    assert not out.exists()
+
+
+def test_a_missing_file_gives_a_message(tmp_path):
+    err = io.StringIO()
+    assert run_import_list(str(tmp_path / "nope.txt"), None, err) == 1
+    assert "找不到文件" in err.getvalue()
+
+
+def test_gbk_text_files_are_read(tmp_path):
+    path = tmp_path / "gbk.txt"
+    path.write_bytes("镇长安全生产职责\n1. 每月主持召开1次安全生产委员会会议。\n".encode("gbk"))
+    draft, _ = draft_of(path)
+    assert [(d.id, d.frequency) for d in draft.scheduled] == [("gov-01", "每月1次")]
+
+
+def test_the_cli_draft_passes_dutybot_check(tmp_path, capsys):
+    out = tmp_path / "draft.yaml"
+    assert cli_main(["import-list", str(SEED_004), "--out", str(out)]) == 0
+    assert cli_main(["check", str(out)]) == 0
+    assert f"{out}: OK" in capsys.readouterr().out
+
+
+# -- arbitrary input ---------------------------------------------------------------------------
+
+_VOCAB = ["每年", "每半年", "每季度", "每季", "每月", "每半月", "每两个月", "每旬", "每周", "每日", "每天", "每班", "每次",
+          "每个", "全年", "一年", "至少", "不少于", "1次", "一次", "两次", "十二次", "3次以上", "第一次", "连续两次",
+          "主要负责人", "分管负责人", "其他负责人", "各部门负责同志", "企业", "县安委会", "车间主任", "技术负责人",
+          "检查", "排查", "召开", "会议", "汇报", "报告", "演练", "培训", "学习", "9月底前", "2024年", "12月31日前",
+          "年底前", "春节", "国庆", "十一", "节假日前", "（一）", "(二)", "1.", "2、", "①", "（1）", "1)", "一、",
+          "序号", "重点任务", "责任部室", "责任领导", "工作要求", "附件1", "职责清单", "安全生产职责", "\n", "，", "、",
+          "。", "；", ":", "《", "》", "“", "”", "(", ")", "（", "）", "<p>", "</p>", "<div>", "&nbsp;", "#", "'", '"',
+          "{", "}", "[", "]", "- ", "*", "&", "!", "%", "\t", "\\", "生產(chǎn)", "檢(jiǎn)", "\x00", "\u2028", "\ufeff"]
+_fragments = st.lists(st.one_of(st.sampled_from(_VOCAB), st.text(max_size=6)), max_size=60).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_fragments)
+def test_arbitrary_text_never_crashes_and_always_loads(text):
+    draft, text_yaml = draft_yaml(text, YEAR)
+    catalog = loads_and_schedules(text_yaml)
+    assert len(catalog.duties) == len(draft.duties)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
+def test_arbitrary_unicode_never_crashes(text):
+    loads_and_schedules(draft_yaml(text, YEAR)[1])
+    html_to_text(text)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(max_size=400), st.sampled_from([".txt", ".html", ".docx"]))
+def test_arbitrary_file_bytes_give_a_draft_or_a_message(data, ext):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path, out, err = Path(tmp) / f"list{ext}", Path(tmp) / "draft.yaml", io.StringIO()
+        path.write_bytes(data)
+        code = run_import_list(str(path), str(out), err, current_year=YEAR)
+        if code == 0:
+            loads_and_schedules(out.read_text(encoding="utf-8"))
+        else:
+            assert code == 1 and err.getvalue() and not out.exists()
+
+
+def test_a_list_without_clauses_still_gives_a_loadable_draft():
+    draft, text_yaml = draft_yaml("", YEAR)
+    assert draft.duties == [] and draft.clauses_read == 0
+    loads_and_schedules(text_yaml)
+    assert extract("只有一段说明文字，没有条款。", YEAR).review[0].ref == "段落"
