@@ -24,7 +24,12 @@ _BLOCK_TAGS = ("p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4",
 _CHROME_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "select",
                 "button", "head")
 _CHROME_CLASS = re.compile(r"(?:^|[-_ ])(?:nav|navbar|menu|breadcrumb|crumbs?|position|location|header|footer|"
-                           r"foot|share|bdshare|toolbar|copyright|sidebar|topbar|banner|search)(?:$|[-_ \d])", re.I)
+                           r"foot|share|bdshare|toolbar|copyright|sidebar|topbar|banner|search|related|relate|"
+                           r"xglj|xgwz|xgxw|links|recommend|tuijian)(?:$|[-_ \d])", re.I)
+# Blocks that are nothing but links (a "related articles" box, a list of other notices): what is left
+# once the links, dates and punctuation are taken out.
+_LINK_BLOCKS = ("li", "dd", "dt", "p", "tr", "ul", "ol", "dl", "table")
+_NOT_TEXT = re.compile(r"[\s\W\d_]|20\d\d|[年月日]")
 
 
 class ImportFailure(Exception):
@@ -53,11 +58,24 @@ def html_to_text(data: bytes | str) -> str:
         names = " ".join(tag.get("class") or []) + " " + (tag.get("id") or "")
         if _CHROME_CLASS.search(names):
             tag.decompose()
+    for tag in soup.find_all(_LINK_BLOCKS):
+        if not tag.decomposed and _links_only(tag):
+            tag.decompose()
     for tag in soup.find_all(_BLOCK_TAGS):
         tag.insert_before("\n")
         tag.insert_after("\n")
     text = soup.get_text()
     return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _links_only(tag) -> bool:
+    links = tag.find_all("a")
+    if not links:
+        return False
+    rest = tag.get_text()
+    for a in links:
+        rest = rest.replace(a.get_text(), "", 1)
+    return not _NOT_TEXT.sub("", rest)
 
 
 def docx_to_text(data: bytes, path: str = "") -> str:

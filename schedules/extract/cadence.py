@@ -20,13 +20,13 @@ _AT_LEAST = r"(?:至少|不少于|不低于|最少|不得少于)"
 # Period anchors. Multiples (每两个月) are normalized to a period the catalogue can express.
 _ANCHOR = re.compile(
     r"每(?:一|个)?(?:(?P<mult>[两二三四五六\d]{1,2})个?)?"
-    r"(?P<unit>半个?月|半年度?|年度|年|季度|季|月度|月|旬|周|星期|天|日|班(?![组子长前后次]))"
+    r"(?P<unit>半个?月|半年度?|年度|年|季度|季|月度|月|旬|周|星期|天|日|班(?![组子长前后次])|学期|学年)"
     rf"|(?<![上下每本同当第])(?:一|1)个?(?P<unit2>年|季度|季|月|周|旬)内?{_AT_LEAST}?(?P<count2>{_N})次"
     rf"|(?<![上下每本])(?P<half_month>半个?月){_AT_LEAST}?(?P<count_hm>{_N})次"
     rf"|(?<![上下每本])(?P<unit3>半年){_AT_LEAST}?(?P<count3>{_N})次"
     r"|(?P<both_halves>上\s*[、和及与]?\s*下半年各)"
     r"|(?P<once_a_year>[一每]年一度)"
-    r"|(?P<whole_year>全年)(?=[^。；;]{0,20}?(?:次|回))"
+    r"|(?P<whole_year>全年)(?=[^。；;]{0,20}?(?:次|回|轮|遍))"
     rf"|(?P<count4>{_N})次[/／](?P<unit4>年|季度|季|月|周|旬|日|天)"
     r"|按(?P<unit5>月|季度|季|周|旬)(?:度)?(?=[\u4e00-\u9fff])"
     r"|(?P<unit6>月度|季度|周)(?:安全生产|安全|工作|调度|形势分析|联席|党委|党工委)?"
@@ -35,11 +35,13 @@ _ANCHOR = re.compile(
     # 实行周巡查、月报告制度 / 坚持日调度、周通报: a period word fused with the action
     r"|(?<=[行持立实、，,])(?P<unit8>日|周|旬|月|季)(?=巡查|检查|排查|督查|调度|通报|报告|例会|研判|会商|报送|讲评)"
 )
+# Occurrences are counted in 次/回/轮/遍 ("两轮排查"); 轮训, 轮岗, 轮换… are no count.
 _COUNT = re.compile(
-    rf"(?P<mod>{_AT_LEAST})?(?P<num>{_N})(?:\s*[-~～至到]\s*{_N})?\s*(?:次|回)(?P<plus>以上|及以上)?"
+    rf"(?P<mod>{_AT_LEAST})?(?P<num>{_N})(?:\s*[-~～至到]\s*{_N})?\s*(?:次|回|遍|轮(?![训岗值换班流]))"
+    r"(?P<plus>以上|及以上)?"
 )
-# A count is not a frequency after these: 第一次, 连续两次, 每次, 多次, 再次…
-_NOT_COUNT_BEFORE = re.compile(r"(?:第|连续|连|每|多|首|再|又|屡|累计|超过|达到|满|前|后|近|上|下|本|该|这|那|某|几|逾)$")
+# A count is not a frequency after these: 第一次, 连续两次, 每次, 多次, 再次, 新一轮…
+_NOT_COUNT_BEFORE = re.compile(r"(?:第|连续|连|每|多|首|再|又|屡|累计|超过|达到|满|前|后|近|上|下|本|该|这|那|某|几|逾|新)$")
 _NOT_COUNT_AFTER = re.compile(r"^(?:性|日|数|序|要|生灾害|生事故|生衍生)")
 _SENTENCE_END = re.compile(r"[。；;！？!?\n]")
 _SEPARATORS = "，,；;。、：:"
@@ -52,6 +54,8 @@ _UNIT_PERIOD = {
     "天": PeriodKind.DAY, "日": PeriodKind.DAY,
 }
 
+_SCHOOL_TERMS = {"学期": PeriodKind.HALF, "学年": PeriodKind.YEAR}
+
 PERIOD_WORD = {PeriodKind.DAY: "日", PeriodKind.WEEK: "周", PeriodKind.XUN: "旬", PeriodKind.MONTH: "月",
                PeriodKind.QUARTER: "季度", PeriodKind.HALF: "半年", PeriodKind.YEAR: "年"}
 PERIOD_LABEL = {PeriodKind.DAY: "每日", PeriodKind.WEEK: "每周", PeriodKind.XUN: "每旬", PeriodKind.MONTH: "每月",
@@ -61,7 +65,7 @@ _KINDS: tuple[tuple[DutyKind, str], ...] = (
     (DutyKind.DRILL, r"演练|演习"),
     (DutyKind.TRAINING, r"培训|警示教育|安全教育|教育活动|授课|轮训"),
     (DutyKind.STUDY, r"学习|党课|中心组"),
-    (DutyKind.INSPECTION, r"检查|排查|巡查|督查|巡检|暗访|抽查|巡视|巡逻|查看"),
+    (DutyKind.INSPECTION, r"检查|排查|巡查|督查|巡检|暗访|抽查|巡视|巡逻|查看|自查|查房"),
     (DutyKind.REPORT, r"汇报|报告|报送|上报|述职|通报|报备"),
     (DutyKind.MEETING, r"会议|例会|召开|研究|分析会|座谈|听取|听(?=\d|[一两二三]次)|专题会|调度会|碰头会|全会|常委会|"
                        r"办公会"),
@@ -118,6 +122,11 @@ def _anchor(m: re.Match) -> _Anchor:
             return _Anchor(s, e, PeriodKind.MONTH, 2 * (mult or 1), None, False, "原文“每半月”，按每月2次起草")
         if unit == "班":
             return _Anchor(s, e, PeriodKind.DAY, 1, None, False, "原文“每班”，按每日起草")
+        if unit in _SCHOOL_TERMS:  # a school year has two semesters
+            if mult is not None and mult > 1:
+                return _Anchor(s, e, None, 1, None, False, "", unschedulable=f"原文“{text}”，超出可排期的周期，未排期")
+            period = _SCHOOL_TERMS[unit]
+            return _Anchor(s, e, period, 1, None, False, f"原文“{text}”，按{PERIOD_LABEL[period]}起草")
         period = _UNIT_PERIOD[unit]
         if mult is None or mult <= 1:
             return _Anchor(s, e, period, 1, None, False, "")
@@ -175,6 +184,44 @@ def _counts(text: str, start: int, end: int) -> list[re.Match]:
             continue
         out.append(m)
     return out
+
+
+_SUBSET = re.compile(r"其中|^\s*(?:含|包括|包含)")
+
+# Amounts a period can govern instead of occurrences: money and shares ("每年不低于300万元"), and time
+# quotas ("每年再培训时间不少于12学时"). "不少于16学时的培训" (one event of that length), "每次不少于2小时"
+# (per occurrence) and "24小时内" (a deadline) are not quotas.
+_AMOUNT_NUM = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)"
+_MONEY = re.compile(rf"(?:{_AT_LEAST}|达到)?{_AMOUNT_NUM}\s*(?:亿元|万元|千元|元(?![化件素])|%|％|个百分点)")
+_TIME = re.compile(rf"(?:{_AT_LEAST}|达到|累计|共计|合计|总计|满|时间|时长|时数|为)\s*(?P<n>{_AMOUNT_NUM})\s*"
+                   r"(?:学时|课时|个?小时|分钟|天|个?工作日|周|个月)(?![的之内后前起])")
+# Verbs that make an amount the object of a recurring act: "每年度安排专项经费不少于20万元".
+_SPENDING = re.compile(rf"安排|拨付|投入(?!比例|占比|强度|{_AT_LEAST}|不|达)|列支|提取|计提|划拨|筹集|设立|支出|使用|落实|追加|"
+                       r"组织|开展|进行|抽查|检查|抽检|排查|督查")
+_PER_OCCURRENCE = re.compile(r"每(?:次|人|名|个|期|场|批|位|课|节|家|户)|单次|人均")
+_QUOTA_HEAD = re.compile(r"^(?:培训|学习|教育|活动)?(?:时间|时长|时数|学时|课时)|^(?:累计|合计|共计|总计|全年)")
+
+
+def quota(clause: str, start: int, end: int) -> str | None:
+    """The amount an anchor ending at `start` governs, if it governs one, within its scope (to `end`):
+    money or a share in its own part of the clause with no act before it, or a time quota in its own
+    part or in the next part when that part is about the time ("…再培训，时间不少于12学时")."""
+    parts, pos = [], start
+    for m in re.finditer(r"[，,；;：:]", clause[start:end]):
+        parts.append((pos, start + m.start()))
+        pos = start + m.end()
+    parts.append((pos, end))
+    for n, (p_start, p_end) in enumerate(parts[:2]):
+        part = clause[p_start:p_end]
+        if n == 1 and not _QUOTA_HEAD.match(part.strip()):
+            break
+        time = _TIME.search(part)
+        if time and not _PER_OCCURRENCE.search(part[:time.start("n")]):
+            return part[time.start():time.end()]
+        money = _MONEY.search(part) if n == 0 else None
+        if money and not _PER_OCCURRENCE.search(part[:money.start()]) and not _SPENDING.search(part[:money.start()]):
+            return part[money.start():money.end()]
+    return None
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -250,6 +297,13 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
             counts = [] if a.count is not None else _counts(clause, a.end, scope_end)
             if a.needs_count and not counts:
                 continue
+            if a.count is None and not counts:
+                amount = quota(clause, a.end, scope_end)
+                if amount:  # "每年不低于300万元": the period governs an amount, nothing happens N times
+                    skipped.append(Unschedulable(clause[a.start:_chunk_end(clause, a.end, scope_end)],
+                                                 f"“{amount}”是金额/时长等数量要求，不是次数，未排期 / "
+                                                 "an amount or a duration, not a count: not scheduled"))
+                    continue
             items: list[tuple[int, int, int, bool, int]] = []  # (start, end, count, at_least, seg_start)
             if a.count is not None:
                 items.append((a.start, a.end, a.count, a.at_least, a.start))
@@ -260,13 +314,20 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                               a.start))
             else:
                 items.append((a.start, a.end, 1, bool(re.search(_AT_LEAST, clause[a.end:a.end + 4])), a.start))
+            subsets: list[str] = []
             for c in counts[1:]:
                 seg_start = _chunk_start(clause, c.start(), a.end)
+                if _SUBSET.search(clause[seg_start:c.start()]):
+                    # "演练不少于2次，其中夜间演练1次": part of the count before it, not another duty
+                    subsets.append(clause[seg_start:c.end()].strip())
+                    continue
                 items.append((seg_start, c.end(), number(c["num"]) or 1, bool(c["mod"] or c["plus"]), seg_start))
             for n, (start, end, count, at_least, seg_start) in enumerate(items):
                 seg_end = _chunk_end(clause, end, scope_end)
                 segment = clause[seg_start:seg_end]
                 notes = [a.note] if a.note else []
+                if n == 0:
+                    notes += [f"“{sub}”是上述次数的一部分，未另列" for sub in subsets]
                 if n == 0 and a.count is None and not counts:
                     notes.append("原文未写次数，按1次起草")
                 kind = kind_of(segment) or _kind_nearby(clause, seg_end, scope_end, s_start, seg_start, anchors, i)

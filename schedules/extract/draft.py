@@ -180,10 +180,12 @@ class _Builder:
 
     # -- sections ---------------------------------------------------------------------------
     def build(self) -> Draft:
+        headings: dict[str, list[str]] = {}
         for section in self.lay.sections:
             self.draft.sections.append((section.heading or section.title, len(self.draft.duties)))
             if section.role:
                 self.role(section.role, "" if slug_of(section.role) else "未登记的角色名称，取自标题")
+                self.shared_role(section, headings)
             contexts: dict[int, str] = {}
             for clause in section.clauses:
                 self.draft.clauses_read += 1
@@ -197,15 +199,31 @@ class _Builder:
         self.placeholders()
         return self.draft
 
+    def shared_role(self, section: layout.Section, headings: dict[str, list[str]]) -> None:
+        """Two headings drafted as one role ("常务副县长（…）" and "分管安全副县长") may be two people."""
+        heading = section.heading or section.title
+        seen = headings.setdefault(section.role or "", [])
+        if heading in seen:
+            return
+        seen.append(heading)
+        if len(seen) > 1:
+            self.draft.role_notes[section.role or ""] = ("、".join(f"“{h}”" for h in seen)
+                                                         + "均按此角色起草，如为不同人员请拆分角色")
+
     def resolve(self, subject: str | None, section: layout.Section, clause: layout.Clause,
                 contexts: dict[int, str]) -> tuple[str, str]:
         """(role, note): the sentence's subject, else the section's role, else the item's subject."""
         if subject:
+            if section.role and section.role != subject and section.role.endswith(subject):
+                return section.role, ""  # "主要负责人…" under "县直有关部门主要负责人": that section's leader
             return self.role(subject), ""
         if section.role:
             return section.role, ""
         if clause.group in contexts:
             return self.role(contexts[clause.group]), f"责任主体由上文推断为“{contexts[clause.group]}”"
+        if section.heading:  # a heading names the post, but not one we can map: never the previous role
+            return (self.role(FALLBACK_ROLE, "未找到责任主体，请指定角色"),
+                    f"未找到责任主体：标题“{section.heading}”未能识别为角色，请指定 / heading not recognized")
         return self.role(FALLBACK_ROLE, "未找到责任主体，请指定角色"), "未找到责任主体 / no subject found"
 
     def clause(self, section: layout.Section, clause: layout.Clause, contexts: dict[int, str]) -> None:

@@ -11,7 +11,7 @@ from .deadlines import _DEADLINE
 from .holiday_checks import _GENERIC as _HOLIDAY_GENERIC
 from .holiday_checks import _NAMES as _HOLIDAY_NAMES
 from .numbers import number
-from .roles import heading_role, role_named
+from .roles import heading_post, heading_role, is_enterprise, role_named
 from .text import clean_lines, metadata_lines
 
 # Clause labels, by style; the same style is the same level.
@@ -68,6 +68,7 @@ class Section:
     role: str | None  # the role of a role heading ("园区主要负责人安全生产职责清单" → 主要负责人)
     kind: str  # "duties" (a role's list), "tasks" (a key-work list) or "general"
     heading: str = ""  # a numbered role heading inside a list ("一、街道党工委书记"), else the title
+    heading_style: str = ""  # the label style of that heading ("cn"), "bare" for an unnumbered one
     clauses: list[Clause] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     paragraphs: list[str] = field(default_factory=list)  # unnumbered text with nothing to draft
@@ -150,12 +151,22 @@ def _is_heading_clause(body: str, next_line: str | None, style: str) -> bool:
     if next_line is None or is_title(next_line) or _ATTACHMENT.match(next_line):
         return False
     nxt = label_of(next_line)
+    if nxt is None and (_post_heading(next_line) or (len(next_line) <= 16 and not _SENTENCE_PUNCT.search(next_line)
+                                                     and role_named(next_line))):
+        return False  # "（六）定期开展安全生产宣传。" before the next role's heading is that part's last duty
     return nxt is None or nxt[0] != style
 
 
-def _bare_role_heading(line: str, next_line: str | None) -> bool:
+def _bare_heading_shape(line: str, next_line: str | None) -> bool:
+    """A short unnumbered line with numbered clauses after it: "村（社区）党组织书记"."""
     return (len(line) <= 16 and not _SENTENCE_PUNCT.search(line) and next_line is not None
-            and label_of(next_line) is not None and role_named(line) is not None)
+            and label_of(next_line) is not None and label_of(line) is None)
+
+
+def _post_heading(line: str) -> bool:
+    """"董事长安全生产职责：" on a line of its own: a post announcing its duties, with a colon."""
+    return (len(line) <= 40 and line.endswith(("：", ":")) and not _SENTENCE_PUNCT.search(line[:-1])
+            and label_of(line) is None)
 
 
 def _has_something(text: str) -> bool:
@@ -166,6 +177,7 @@ def _has_something(text: str) -> bool:
 class _Builder:
     def __init__(self, doc_title: str):
         self.doc_title = doc_title
+        self.enterprise = is_enterprise(doc_title)
         self.sections: list[Section] = []
         self.group = 0
         self.paragraph_no = 0
@@ -177,18 +189,19 @@ class _Builder:
         return self.sections[-1]
 
     def open(self, title: str) -> None:
-        role = heading_role(title)
+        role = heading_role(title) or heading_post(title, self.enterprise)[0]
         kind = "duties" if role else ("tasks" if _TASK_TITLE.search(title) else "general")
         self.sections.append(Section(title, role, kind))
         self.paragraph_no = 0
 
     def clause(self, line: str, style: str, value: int, m: re.Match, next_line: str | None) -> None:
         if _is_heading_clause(line[m.end():], next_line, style):
-            role = role_named(line[m.end():]) or heading_role(line[m.end():].rstrip("。."))
-            if role:  # "一、街道党工委书记": a role's part of the list
-                document = self.section.title
-                self.sections.append(Section(document, role, "duties", heading=line))
-                self.paragraph_no = 0
+            role, names_post = heading_post(line[m.end():], self.enterprise)
+            # "一、街道党工委书记": a role's part of the list. A heading that names a post we cannot map, or
+            # stands where the role headings stand (same numbering), starts a part without a role: its
+            # clauses must not go to the person of the part before.
+            if role or names_post or self.section.heading_style == style:
+                self.role_part(line, role, style)
             return
         self.group += 1
         subs = self._inline_subs(line)
@@ -202,6 +215,10 @@ class _Builder:
             sub_value = sm[1] if sm else i + 1
             self.section.clauses.append(Clause(sm[2].group(0).strip() if sm else "", f"{value:02d}.{sub_value}", text,
                                                sm[2].end() if sm else 0, self.group))
+
+    def role_part(self, heading: str, role: str | None, style: str) -> None:
+        self.sections.append(Section(self.section.title, role, "duties", heading=heading, heading_style=style))
+        self.paragraph_no = 0
 
     @staticmethod
     def _inline_subs(line: str) -> list[int]:
@@ -296,9 +313,11 @@ def read(text: str) -> Layout:
             builder.section.role, builder.section.kind = None, "general"
         elif is_title(line):
             builder.open(line)
-        elif _bare_role_heading(line, next_line):  # "村（社区）党组织书记" on a line of its own
-            builder.sections.append(Section(builder.section.title, role_named(line), "duties", heading=line))
-            builder.paragraph_no = 0
+        elif _bare_heading_shape(line, next_line) and (role_named(line) or builder.section.heading_style == "bare"):
+            # "村（社区）党组织书记" on a line of its own; after one, a line like it starts the next part
+            builder.role_part(line, heading_post(line, builder.enterprise)[0], "bare")
+        elif _post_heading(line) and heading_post(line, builder.enterprise)[1]:
+            builder.role_part(line, heading_post(line, builder.enterprise)[0], "colon")
         else:
             lab = label_of(line)
             if lab:

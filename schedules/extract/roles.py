@@ -14,6 +14,9 @@ class RoleSpec:
     patterns: tuple[str, ...]
 
 
+# A deputy post: 副县长, 副镇长, 副院长, 副校长, 副主任, 副书记, 副总经理, 副总.
+_DEPUTY = r"副(?:[\u4e00-\u9fff]{0,2}?(?:长|书记|主任|经理|主席|总监)|总)"
+
 # Order does not matter: mentions are matched longest pattern first.
 ROLES: tuple[RoleSpec, ...] = (
     RoleSpec("主要负责人", "main", "主要负责人（党政主要负责同志）",
@@ -21,10 +24,13 @@ ROLES: tuple[RoleSpec, ...] = (
     RoleSpec("分管负责人", "charge", "分管安全生产工作的负责人",
              (r"分管安全生产(?:工作)?的?(?:负责人|负责同志|领导|副职|副书记|副镇长|副乡长|副县长|副区长|副市长|"
               r"副主任|副局长|副总经理|副总|副组长)",
-              "分管负责人", "分管负责同志", "分管领导", "安全生产分管领导")),
+              "分管负责人", "分管负责同志", "分管领导", "安全生产分管领导",
+              # 常务副县长; 分管安全副校长, 分管后勤安全副院长, 分管安全生产副镇长
+              rf"常务{_DEPUTY}", rf"分管[\u4e00-\u9fff]{{0,6}}?(?:安全|应急)[\u4e00-\u9fff]{{0,4}}?的?{_DEPUTY}")),
     RoleSpec("其他负责人", "other", "其他负责人（一岗双责）",
              ("其他负责人", "其他负责同志", "其他领导班子成员", "其他班子成员", "班子其他成员", "其他领导",
-              "其他副职", "其他分管领导", "其他分管负责人", r"其他(?:市|州|县|区|乡|镇|街道)级?领导(?:同志)?")),
+              "其他副职", "其他分管领导", "其他分管负责人", r"其他(?:市|州|县|区|乡|镇|街道)级?领导(?:同志)?",
+              "领导班子其他成员", rf"其他{_DEPUTY}", r"其他(?!单位|部门|企业|地区|人员)[\u4e00-\u9fff]{1,2}?级?领导(?:同志)?")),
     RoleSpec("党委主要负责人", "party", "党委主要负责人（党委书记）",
              ("党委主要负责人", "党委主要负责同志", "党委主要领导", "党工委主要负责人", "党委书记", "党工委书记",
               "党组书记", r"(?<![副])(?:省|市|州|盟|县|区|旗)委书记")),
@@ -126,7 +132,7 @@ def subject_before(pre: str) -> str | None:
 _SENTENCE_SUBJECT = re.compile(rf"^{PREFIX}(?:{ROLE_RE.pattern})(?![的之])")
 # A subject the vocabulary does not know: 技术负责人, 包保责任人, 县应急管理局, 各单位.
 _UNKNOWN = (r"[\u4e00-\u9fff（）()]{0,10}?(?:负责人|责任人|管理局|局|委员会|办公室|中心|站|所|大队|部门|单位|主任|组长|"
-            r"队长|站长|所长|校长|院长|厂长|经理|总监|书记|班长|安全员|网格员|信息员|管理员|专干)")
+            r"队长|站长|所长|校长|院长|厂长|局长|科长|处长|部长|董事长|经理|总监|书记|班长|安全员|网格员|信息员|管理员|专干)")
 _UNKNOWN_SUBJECT = re.compile(rf"^各?(?P<name>{_UNKNOWN})(?=应当|应|要|须|必须|需|每|负责|至少|原则上|按|[，,])")
 _UNKNOWN_WHOLE = re.compile(rf"^各?(?P<name>{_UNKNOWN}){FILLER}$")
 _NOT_A_NAME = re.compile(r"督促|指导|(?<!党)组织|协助|配合|要求|推动|落实|开展|加强|实行|建立|发现|发生|检查|完成|报告|"
@@ -170,7 +176,7 @@ def qualify(role: str, context: str | None) -> str:
     return role
 
 
-_PERSON_SUFFIX = re.compile(r"(?:主任|组长|队长|站长|所长|校长|院长|厂长|经理|总监|书记|负责人|负责同志|主管|工程师|"
+_PERSON_SUFFIX = re.compile(r"(?:主任|组长|队长|站长|所长|校长|院长|厂长|局长|科长|处长|部长|董事长|经理|总监|书记|负责人|负责同志|主管|工程师|"
                             r"班长|安全员|管理员|信息员|网格员|干事)$")
 _NOT_A_ROLE = re.compile(r"全员|干部|领导班子$|党政|有限公司|集团|委员会$|各级")
 
@@ -191,3 +197,51 @@ def heading_role(heading: str) -> str | None:
     if 2 <= len(who) <= 8 and _PERSON_SUFFIX.search(who) and not _NOT_A_ROLE.search(who):
         return who
     return None
+
+
+_DUTY_SUFFIX = re.compile(r"(?:安全生产|安全)?(?:工作)?(?:职责|责任)(?:清单|细则|规定)?$")
+_DESCRIBED = re.compile(r"^(?P<post>.+?)\s*[（(](?P<desc>[^（）()]+)[）)]$")
+# The last word of a post: 县长, 党委书记, 办公室主任, 其他院领导, 班子成员, 车间负责人, 副总, 网格员.
+_POST_WORD = re.compile(r"(?:长|书记|主任|领导|成员|负责人|负责同志|责任人|经理|总监|主管|干部|委员|主席|干事|员|副总|班子)$")
+_NOT_POST = re.compile(r"(?:组织|加强|强化|统一|坚持)领导$")
+_SAFETY_REMIT = re.compile(r"安全|应急|安委|消防")
+_IS_DEPUTY = re.compile(rf"^[\u4e00-\u9fff]{{0,4}}?{_DEPUTY}$")
+# The publisher is an enterprise (not a government writing about enterprises): 有限公司, 集团, 机械厂.
+_ENTERPRISE = re.compile(r"公司|集团|厂")
+
+
+def heading_post(heading: str, enterprise: bool = False) -> tuple[str | None, bool]:
+    """(role, names a post) for a numbered heading inside a list: "三、常务副县长（分管应急管理工作）",
+    "第二条 董事长、总经理（主要负责人）安全生产职责：", "四、其他院领导".
+
+    The role is a canonical one when the post maps to one, else the post as written, else None. The flag
+    says whether the heading names a post at all (known or not): then its clauses must not inherit the
+    role of the section before it. In an enterprise's own list `enterprise` makes 主要负责人 the
+    enterprise's main leader.
+    """
+    text = heading.strip().rstrip("：:。. ")
+    who = _DUTY_SUFFIX.sub("", text).strip()
+    role: str | None = None
+    post = who
+    described = _DESCRIBED.match(who)
+    if described:
+        post, desc = described["post"].strip(), described["desc"].strip()
+        desc_role = _whole_role(desc)  # "董事长、总经理（主要负责人）": the description names the role
+        if desc_role:
+            role = desc_role
+        elif desc.startswith("分管") and _IS_DEPUTY.match(post):
+            # 副县长（分管应急管理工作） is the safety deputy; 副县长（分管交通工作） is a post of its own
+            role = "分管负责人" if _SAFETY_REMIT.search(desc) else who
+        else:
+            role = role_named(post) or heading_role(post)
+    elif who:
+        role = role_named(who) or heading_role(text)
+    if role and enterprise:
+        role = qualify(role, "企业")
+    names_post = bool(role) or bool(post and _POST_WORD.search(post) and not _NOT_POST.search(post))
+    return role, names_post
+
+
+def is_enterprise(title: str) -> bool:
+    """A list an enterprise publishes for itself: its 主要负责人 is the enterprise's main leader."""
+    return bool(_ENTERPRISE.search(title))

@@ -32,6 +32,12 @@ _CHROME_START = re.compile(
     re.IGNORECASE,
 )
 _CHROME_ANYWHERE = re.compile(r"版权所有|ICP备|公网安备|Produced By|技术支持[:：]|网站标识码", re.IGNORECASE)
+# A link in a page's "related articles" box, copied as text: a title and its date on one line, without
+# clause numbering or sentence punctuation ("关于开展…的通知 2024-02-26", "[2024-03-12] 某某工作要点").
+# Only the numeric dates of site listings: a body line ending in "2024年3月15日" is a signature or a duty.
+_DATE = r"[\[【(（]?\s*20\d\d(?:-\d{1,2}-\d{1,2}|/\d{1,2}/\d{1,2}|\.\d{1,2}\.\d{1,2})\s*[\]】)）]?"
+_DATED_TITLE = re.compile(rf"^(?:{_DATE}\s*(?P<after>.+)|(?P<before>.+?)\s*{_DATE})$")
+_NOT_A_TITLE = re.compile(r"[，,。；;：:！？!?]|^[（(]?\s*(?:[一二三四五六七八九十]{1,3}|\d{1,3}|[①-⑳])\s*[）)、.．]|^第[一二三四五六七八九十百\d]+条")
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]", re.IGNORECASE)
 
 
@@ -66,7 +72,16 @@ def printable(text: str) -> str:
 def is_chrome(line: str) -> bool:
     if len(line) > 90:
         return False
-    return bool(_CHROME_START.match(line) or _CHROME_ANYWHERE.search(line))
+    return bool(_CHROME_START.match(line) or _CHROME_ANYWHERE.search(line) or is_dated_title(line))
+
+
+def is_dated_title(line: str) -> bool:
+    """A listed article: a title with its publication date and nothing else."""
+    m = _DATED_TITLE.match(line)
+    if not m:
+        return False
+    title = (m["after"] or m["before"] or "").strip()
+    return len(title) >= 4 and not _NOT_A_TITLE.search(title)
 
 
 def clean_lines(text: str) -> list[str]:
