@@ -17,7 +17,8 @@ def pad(text: str, size: int) -> str:
     return text + " " * (size - width(text))
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO = sys.stdout) -> None:
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | None = None) -> None:
+    out = out or sys.stdout  # looked up per call: pytest and redirects swap sys.stdout
     cells = [[str(c) for c in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
     sizes = [max(width(r[i]) for r in cells) for i in range(len(headers))]
     for n, row in enumerate(cells):
@@ -26,6 +27,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: Text
             print("  ".join("-" * s for s in sizes), file=out)
 
 
-def print_json(value: Any, out: TextIO = sys.stdout) -> None:
+def print_json(value: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     json.dump(value, out, ensure_ascii=False, indent=2, default=str)
     out.write("\n")

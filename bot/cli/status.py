@@ -1,0 +1,65 @@
+"""dutybot status: who has reported and who has not, for the current periods or one period."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot import clock
+from bot.services import status
+from bot.texts import fmt
+from bot.texts import office as T
+
+from .context import CommandError
+from .output import print_json, print_table
+
+ORDER = 40
+
+
+def register(sub) -> None:
+    p = sub.add_parser("status", help="履职情况 / who has reported and who has not")
+    p.add_argument("--period", metavar="KEY",
+                   help="周期，如 2026-11、2026-Q4、2026 / a period key (default: the windows containing now)")
+    p.add_argument("--unit", metavar="UNIT", help="只看某单位 / one unit (id or name)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=run)
+
+
+def _zone(ctx) -> ZoneInfo:
+    # The catalogue's timezone (what its windows are computed in), whatever TZ the host has.
+    if Path(ctx.duties_file).is_file():
+        return ZoneInfo(ctx.catalog.timezone)
+    return fmt.SHANGHAI
+
+
+def run(args, ctx) -> int:
+    tz = _zone(ctx)
+    with ctx.store.session() as session:
+        unit_id = None
+        if args.unit:
+            unit = status.find_unit(session, args.unit)
+            if unit is None or isinstance(unit, list):
+                raise CommandError(f"未知单位 “{args.unit}” / unknown or ambiguous unit")
+            unit_id = unit.id
+        if args.period:
+            rows = status.for_period(session, args.period.strip(), unit_id=unit_id)
+        else:
+            rows = status.current(session, clock.now(), unit_id=unit_id)
+    if args.format == "json":
+        print_json([r.as_json(tz) for r in rows], out=sys.stdout)
+        return 0
+    if not rows:
+        print(T.STATUS_EMPTY)
+        return 0
+    print_table(
+        T.STATUS_HEADERS,
+        [(r.unit, r.person, r.duty_id, r.title, r.period, r.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+          f"{r.done}/{r.required}", T.STATUS_NAMES.get(r.status, r.status)) for r in rows],
+        out=sys.stdout,  # output.py binds its default stream at import time; pass the current one
+    )
+    counts = Counter(r.status for r in rows)
+    print()
+    print(T.STATUS_TOTAL.format(count=len(rows), **{s: counts.get(s, 0) for s in status.STATUSES}))
+    return 0

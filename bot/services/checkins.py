@@ -1,0 +1,565 @@
+"""Check-ins: a leader reports performing a duty, from a reminder's buttons or by simply sending
+photos at any time.
+
+Everything a leader sends first becomes a `CheckInDraft` in the store (keyed by update id, album
+or button tap), so a redelivered update or a restart in the middle of an album never loses or
+doubles anything. A draft becomes a `CheckIn` once its duty is known and its content complete:
+at once for a single message, after a short quiet time for an album (its parts arrive as
+separate updates), or when the leader taps the duty it belongs to.
+
+Functions take the session, the person and `now`, and answer through the outbox; the few words
+shown in a button's toast are returned to the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.services import evidence, ledger, outbox, reminders
+from bot.store.models import CheckIn, CheckInDraft, Duty, DutyInstance, InboxUpdate, Person
+from bot.texts import checkins as T
+from bot.texts import fmt
+from bot.texts import reminders as RT
+from schedules import Schedule
+
+ALBUM_QUIET = timedelta(seconds=2)  # an album is complete when no part came for this long
+ALBUM_PATIENCE = timedelta(seconds=20)  # ... and the inbox had time to process what it holds
+AWAIT_FOR = timedelta(hours=24)  # how long a 报告完成 tap waits for the photos or text
+MAX_FILE_BYTES = evidence.MAX_FILE_BYTES
+MAX_PICK_BUTTONS = 8
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A leader's message, Telegram-neutral. `attachments` are dicts with kind (photo | document |
+    video), file_id, file_unique_id, size, mime, width, height, file_name."""
+
+    update_id: int
+    chat_id: int
+    text: str = ""
+    media_group_id: str | None = None
+    attachments: tuple[dict, ...] = ()
+    unsupported: str | None = None  # sticker, voice, location...: what it was
+
+
+@dataclass
+class Recorded:
+    checkin: CheckIn
+    instance: DutyInstance
+    created: bool  # False: this update made a check-in before
+    completed: bool = False  # this check-in reached the required count
+
+
+@dataclass
+class Outcome:
+    """What `receive` did with a message (for the caller's log and for tests)."""
+
+    action: str  # duplicate | too_big | unsupported | help | checkin | collecting | asking | kept | not_open
+    recorded: Recorded | None = None
+    draft_id: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# -- instances --------------------------------------------------------------------------------
+def open_instances(session: Session, person_id: str, now: datetime) -> list[DutyInstance]:
+    """The person's instances that accept a check-in now, nearest due first."""
+    return list(session.exec(
+        select(DutyInstance).where(
+            DutyInstance.person_id == person_id, DutyInstance.status == "open",
+            DutyInstance.opens_at <= now, DutyInstance.closes_at > now,
+        ).order_by(DutyInstance.due_at, DutyInstance.id)  # type: ignore[arg-type]
+    ))
+
+
+def accepting(instance: DutyInstance, at: datetime) -> bool:
+    return instance.status == "open" and instance.opens_at <= at < instance.closes_at
+
+
+def _duty(session: Session, instance: DutyInstance) -> Duty:
+    return session.get(Duty, instance.duty_id) or Duty(id=instance.duty_id, title=instance.duty_id)
+
+
+def _names(session: Session, instance: DutyInstance) -> dict:
+    return {"title": _duty(session, instance).title, "period": fmt.period(instance.period_key)}
+
+
+def _send(session: Session, chat_id: int, key: str, body: str, buttons: outbox.Buttons | None = None,
+          person_id: str | None = None):
+    return outbox.enqueue(session, chat_id=chat_id, payload=outbox.text(body, buttons), dedupe_key=key,
+                          priority=outbox.INTERACTIVE, person_id=person_id)
+
+
+# -- the check-in itself --------------------------------------------------------------------------
+def record(session: Session, *, instance: DutyInstance, person_id: str, chat_id: int, text: str,
+           attachments: list[dict], at: datetime, update_id: int | None, media_group_id: str | None = None,
+           tz: ZoneInfo = fmt.SHANGHAI) -> Recorded | None:
+    """Append a check-in, chain it, queue its files and count it. None when the instance does not
+    accept it (the caller tells the leader). The same update never makes two check-ins."""
+    if update_id is not None:
+        earlier = session.exec(select(CheckIn).where(CheckIn.update_id == update_id)).first()
+        if earlier is not None:
+            inst = session.get(DutyInstance, earlier.instance_id) if earlier.instance_id else instance
+            return Recorded(earlier, inst or instance, created=False)
+    # Lock the instance so two check-ins arriving together both count (PostgreSQL; SQLite has
+    # one writer anyway).
+    locked = session.exec(
+        select(DutyInstance).where(DutyInstance.id == instance.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if not accepting(locked, at) or locked.person_id != person_id:
+        return None
+    row = CheckIn(instance_id=locked.id, person_id=person_id, text=text, at=at, update_id=update_id,
+                  media_group_id=media_group_id, attachments=list(attachments))
+    session.add(row)
+    session.flush()
+    ledger.record(session, "checkin", row, at)
+    for attachment in attachments:
+        evidence.schedule(session, row, attachment, at)
+    locked.done_count += 1
+    completed = locked.done_count >= locked.required
+    if completed:
+        locked.status = "done" if at <= locked.due_at else "late"
+        locked.done_at = at
+    session.flush()
+    _confirm(session, row, locked, chat_id, completed, tz)
+    return Recorded(row, locked, created=True, completed=completed)
+
+
+def _confirm(session: Session, row: CheckIn, inst: DutyInstance, chat_id: int, completed: bool,
+             tz: ZoneInfo) -> None:
+    files = T.FILES_SOME.format(count=len(row.attachments)) if row.attachments else T.FILES_NONE
+    names = _names(session, inst)
+    if completed:
+        body = T.CONFIRM_DONE.format(**names, done=inst.done_count, required=inst.required, files=files,
+                                     late=T.CONFIRM_LATE if inst.status == "late" else "")
+    else:
+        body = T.CONFIRM_PROGRESS.format(**names, done=inst.done_count, required=inst.required,
+                                         left=inst.required - inst.done_count, due=fmt.moment(inst.due_at, tz),
+                                         files=files)
+    _send(session, chat_id, f"checkin:{row.id}:confirm", body, person_id=row.person_id)
+
+
+# -- drafts -----------------------------------------------------------------------------------
+def _draft(session: Session, key: str) -> CheckInDraft | None:
+    return session.exec(select(CheckInDraft).where(CheckInDraft.key == key)).first()
+
+
+def _add_draft(session: Session, draft: CheckInDraft) -> CheckInDraft | None:
+    """Insert; None when another worker inserted the same key first."""
+    try:
+        with session.begin_nested():
+            session.add(draft)
+            session.flush()
+    except IntegrityError:
+        return None
+    return draft
+
+
+def _awaiting(session: Session, person_id: str, now: datetime) -> CheckInDraft | None:
+    """The person's latest 报告完成 tap still waiting for what they send."""
+    return session.exec(
+        select(CheckInDraft).where(
+            CheckInDraft.person_id == person_id, CheckInDraft.state == "awaiting",
+            CheckInDraft.created_at > now - AWAIT_FOR,
+        ).order_by(CheckInDraft.created_at.desc(), CheckInDraft.id.desc())  # type: ignore[union-attr]
+    ).first()
+
+
+def _what(attachments: list[dict]) -> str:
+    kinds = {a.get("kind") for a in attachments}
+    if kinds <= {"photo"}:
+        return T.WHAT_PHOTOS
+    if "photo" in kinds:
+        return T.WHAT_MIXED
+    return T.WHAT_FILES
+
+
+def _join(text: str, more: str) -> str:
+    more = (more or "").strip()
+    if not more or more in text:
+        return text
+    return f"{text}\n{more}" if text else more
+
+
+def _settle(session: Session, draft: CheckInDraft, person: Person, now: datetime, tz: ZoneInfo) -> Outcome:
+    """A complete draft: record it when its duty is known and open, otherwise ask the leader."""
+    if draft.instance_id is not None:
+        inst = session.get(DutyInstance, draft.instance_id)
+        if inst is not None:
+            done = record(session, instance=inst, person_id=person.id, chat_id=draft.chat_id, text=draft.text,
+                          attachments=list(draft.attachments), at=draft.created_at,
+                          update_id=draft.update_ids[0] if draft.update_ids else None,
+                          media_group_id=draft.media_group_id, tz=tz)
+            if done is not None:
+                draft.state, draft.checkin_id, draft.updated_at = "done", done.checkin.id, now
+                return Outcome("checkin", done, draft.id)
+        draft.instance_id = None  # closed meanwhile: let the leader choose another duty
+    return _ask(session, draft, person, now)
+
+
+def _ask(session: Session, draft: CheckInDraft, person: Person, now: datetime) -> Outcome:
+    choices = open_instances(session, person.id, now)
+    what = _what(list(draft.attachments))
+    draft.updated_at = now
+    if not choices:
+        draft.state = "kept"  # stored, counted nowhere; nothing is thrown away
+        _send(session, draft.chat_id, f"draft:{draft.id}:none", T.NO_OPEN_DUTY.format(what=what), person_id=person.id)
+        return Outcome("kept", draft_id=draft.id)
+    cancel = [outbox.button(T.BTN_CANCEL, f"r:drop:{draft.id}")]
+    if len(choices) == 1:
+        names = _names(session, choices[0])
+        body = T.ASK_WHICH_ONE.format(what=what, **names)
+        buttons = [[outbox.button(T.BTN_PICK_ONE.format(title=_short(names["title"], 24)),
+                                  f"r:pick:{draft.id}:{choices[0].id}")], cancel]
+    else:
+        body = T.ASK_WHICH.format(what=what)
+        buttons = []
+        for inst in choices[:MAX_PICK_BUTTONS]:
+            names = _names(session, inst)
+            label = T.BTN_PICK.format(title=_short(names["title"], 22), period=names["period"])
+            buttons.append([outbox.button(label, f"r:pick:{draft.id}:{inst.id}")])
+        buttons.append(cancel)
+    draft.state = "asking"
+    row = _send(session, draft.chat_id, f"draft:{draft.id}:ask", body, buttons, person_id=person.id)
+    if row is not None:
+        draft.prompt_outbox_id = row.id
+    return Outcome("asking", draft_id=draft.id)
+
+
+def _short(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+# -- what a leader sends ------------------------------------------------------------------------
+def is_duplicate(session: Session, msg: Incoming) -> bool:
+    if session.exec(select(CheckIn.id).where(CheckIn.update_id == msg.update_id)).first() is not None:
+        return True
+    if _draft(session, f"u:{msg.update_id}") is not None:
+        return True
+    if msg.media_group_id:
+        album = _draft(session, f"g:{msg.media_group_id}")
+        return album is not None and msg.update_id in (album.update_ids or [])
+    return False
+
+
+def receive(session: Session, person: Person, msg: Incoming, now: datetime, tz: ZoneInfo = fmt.SHANGHAI) -> Outcome:
+    """A leader's message that is not a command: a check-in, part of one, or a short answer."""
+    if is_duplicate(session, msg):
+        return Outcome("duplicate")
+    if msg.unsupported:
+        what = T.UNSUPPORTED_KINDS.get(msg.unsupported, T.UNSUPPORTED_OTHER)
+        _send(session, msg.chat_id, f"unsupported:{msg.update_id}", T.UNSUPPORTED.format(what=what),
+              person_id=person.id)
+        return Outcome("unsupported")
+    too_big = [a for a in msg.attachments if (a.get("size") or 0) > MAX_FILE_BYTES]
+    if too_big:
+        a = too_big[0]
+        _send(session, msg.chat_id, f"toobig:{msg.update_id}",
+              T.TOO_BIG.format(name=a.get("file_name") or _what([a]), size=f"{a['size'] / 1024 / 1024:.1f}"),
+              person_id=person.id)
+        return Outcome("too_big")
+    if msg.attachments:
+        return _receive_files(session, person, msg, now, tz)
+    if msg.text.strip():
+        return _receive_text(session, person, msg, now, tz)
+    _send(session, msg.chat_id, f"help:{msg.update_id}", T.HELP_SHORT, person_id=person.id)
+    return Outcome("help")
+
+
+def _receive_text(session: Session, person: Person, msg: Incoming, now: datetime, tz: ZoneInfo) -> Outcome:
+    waiting = _awaiting(session, person.id, now)
+    if waiting is None:
+        _send(session, msg.chat_id, f"help:{msg.update_id}", T.HELP_SHORT, person_id=person.id)
+        return Outcome("help")
+    inst = session.get(DutyInstance, waiting.instance_id) if waiting.instance_id else None
+    done = None
+    if inst is not None:
+        done = record(session, instance=inst, person_id=person.id, chat_id=msg.chat_id, text=msg.text.strip(),
+                      attachments=[], at=now, update_id=msg.update_id, tz=tz)
+    waiting.update_ids = [*waiting.update_ids, msg.update_id]
+    waiting.updated_at = now
+    if done is None:
+        waiting.state = "dropped"
+        _not_open(session, inst, msg.chat_id, f"notopen:{msg.update_id}", person.id)
+        return Outcome("not_open", draft_id=waiting.id)
+    waiting.state, waiting.checkin_id, waiting.text = "done", done.checkin.id, msg.text.strip()
+    return Outcome("checkin", done, waiting.id)
+
+
+def _not_open(session: Session, inst: DutyInstance | None, chat_id: int, key: str, person_id: str) -> None:
+    if inst is None:
+        return
+    body = T.NOT_OPEN.format(**_names(session, inst), status=T.STATUS_NAMES.get(inst.status, inst.status))
+    _send(session, chat_id, key, body, person_id=person_id)
+
+
+def _receive_files(session: Session, person: Person, msg: Incoming, now: datetime, tz: ZoneInfo) -> Outcome:
+    files = [dict(a) for a in msg.attachments]
+    if msg.media_group_id:
+        album = _draft(session, f"g:{msg.media_group_id}")
+        if album is not None:
+            return _add_part(session, album, msg, files, now)
+    waiting = _awaiting(session, person.id, now)
+    key = f"g:{msg.media_group_id}" if msg.media_group_id else f"u:{msg.update_id}"
+    draft = _add_draft(session, CheckInDraft(
+        key=key, person_id=person.id, chat_id=msg.chat_id, instance_id=waiting.instance_id if waiting else None,
+        text=msg.text.strip(), attachments=files, update_ids=[msg.update_id], media_group_id=msg.media_group_id,
+        state="collecting", created_at=now, updated_at=now,
+    ))
+    if draft is None:  # another worker started this album a moment ago
+        return _add_part(session, _draft(session, key), msg, files, now)
+    if waiting is not None:
+        waiting.state, waiting.updated_at = "used", now
+    if msg.media_group_id:
+        return Outcome("collecting", draft_id=draft.id)  # finish_albums settles it when complete
+    return _settle(session, draft, person, now, tz)
+
+
+def _add_part(session: Session, album: CheckInDraft, msg: Incoming, files: list[dict], now: datetime) -> Outcome:
+    if msg.update_id in (album.update_ids or []):
+        return Outcome("duplicate")
+    album.update_ids = [*album.update_ids, msg.update_id]
+    album.attachments = [*album.attachments, *files]
+    album.text = _join(album.text, msg.text)
+    album.updated_at = now
+    if album.state == "done" and album.checkin_id is not None:
+        # A straggler after the album was recorded: its files still become evidence of that check-in.
+        checkin = session.get(CheckIn, album.checkin_id)
+        for attachment in files:
+            evidence.schedule(session, checkin, attachment, now)
+        return Outcome("checkin", draft_id=album.id, notes=["late album part"])
+    return Outcome("collecting", draft_id=album.id)
+
+
+def finish_albums(session: Session, now: datetime, tz: ZoneInfo = fmt.SHANGHAI,
+                  started_at: datetime | None = None) -> int:
+    """Settle albums whose last part came more than ALBUM_QUIET ago; returns how many.
+
+    A part may still wait in the inbox (stored, not processed yet) or at Telegram (after a
+    restart, before the first poll): so nothing is settled in the first ALBUM_QUIET after the
+    worker started (`started_at`), and while the inbox has unprocessed updates an album waits, up
+    to ALBUM_PATIENCE. A part later still becomes evidence of the check-in all the same."""
+    if started_at is not None and now < started_at + ALBUM_QUIET:
+        return 0
+    drafts = list(session.exec(
+        select(CheckInDraft).where(CheckInDraft.state == "collecting", CheckInDraft.updated_at <= now - ALBUM_QUIET)
+        .order_by(CheckInDraft.id)  # type: ignore[arg-type]
+    ))
+    if not drafts:
+        return 0
+    backlog = session.exec(select(InboxUpdate.id).where(InboxUpdate.state == "new").limit(1)).first() is not None
+    settled = 0
+    for draft in drafts:
+        if backlog and draft.updated_at > now - ALBUM_PATIENCE:
+            continue
+        person = session.get(Person, draft.person_id)
+        if person is None:
+            draft.state = "kept"
+            continue
+        _settle(session, draft, person, now, tz)
+        settled += 1
+    return settled
+
+
+def next_album_due(session: Session) -> datetime | None:
+    first = session.exec(select(CheckInDraft.updated_at).where(CheckInDraft.state == "collecting")
+                         .order_by(CheckInDraft.updated_at).limit(1)).first()  # type: ignore[arg-type]
+    return None if first is None else first + ALBUM_QUIET
+
+
+# -- buttons ----------------------------------------------------------------------------------
+def _own_instance(session: Session, person: Person, instance_id: int) -> tuple[DutyInstance | None, str | None]:
+    inst = session.get(DutyInstance, instance_id)
+    if inst is None:
+        return None, T.UNKNOWN_TOAST
+    if inst.person_id != person.id:
+        return None, T.NOT_YOURS_TOAST
+    return inst, None
+
+
+def start_report(session: Session, person: Person, chat_id: int, instance_id: int, tap_id: str, now: datetime,
+                 upload: bool = False) -> str:
+    """报告完成 / 上传佐证 on a reminder: wait for the leader's photos or text (or a bare confirmation)."""
+    inst, refusal = _own_instance(session, person, instance_id)
+    if inst is None:
+        return refusal
+    if not accepting(inst, now):
+        _not_open(session, inst, chat_id, f"notopen:tap:{tap_id}", person.id)
+        return T.NOT_OPEN_TOAST
+    draft = _draft(session, f"w:{tap_id}")
+    if draft is None:
+        for old in session.exec(select(CheckInDraft).where(CheckInDraft.person_id == person.id,
+                                                          CheckInDraft.state == "awaiting")):
+            old.state, old.updated_at = "replaced", now
+        draft = _add_draft(session, CheckInDraft(key=f"w:{tap_id}", person_id=person.id, chat_id=chat_id,
+                                                 instance_id=inst.id, state="awaiting", created_at=now,
+                                                 updated_at=now))
+        if draft is None:
+            return T.ASKED_TOAST
+    names = _names(session, inst)
+    cancel = outbox.button(T.BTN_CANCEL, f"r:drop:{draft.id}")
+    if upload:
+        body, buttons = T.ASK_UPLOAD.format(**names), [[cancel]]
+    else:
+        body = T.ASK_REPORT.format(**names)
+        buttons = [[outbox.button(T.BTN_CONFIRM_ONLY, f"r:ok:{draft.id}"), cancel]]
+    row = _send(session, chat_id, f"draft:{draft.id}:ask", body, buttons, person_id=person.id)
+    if row is not None:
+        draft.prompt_outbox_id = row.id
+    return T.ASKED_TOAST
+
+
+def confirm_only(session: Session, person: Person, draft_id: int, update_id: int | None, now: datetime,
+                 tz: ZoneInfo = fmt.SHANGHAI) -> str:
+    """仅确认完成: a check-in without text or photos."""
+    draft = session.get(CheckInDraft, draft_id)
+    if draft is None or draft.person_id != person.id:
+        return T.UNKNOWN_TOAST
+    if draft.state != "awaiting":
+        return T.ALREADY_TOAST
+    inst = session.get(DutyInstance, draft.instance_id) if draft.instance_id else None
+    done = None
+    if inst is not None:
+        done = record(session, instance=inst, person_id=person.id, chat_id=draft.chat_id, text="", attachments=[],
+                      at=now, update_id=update_id, tz=tz)
+    draft.updated_at = now
+    if done is None:
+        draft.state = "dropped"
+        _not_open(session, inst, draft.chat_id, f"notopen:draft:{draft.id}", person.id)
+        return T.NOT_OPEN_TOAST
+    draft.state, draft.checkin_id = "done", done.checkin.id
+    _close_prompt(session, draft, T.PICKED.format(**_names(session, inst)))
+    return T.CHECKIN_TOAST
+
+
+def pick(session: Session, person: Person, draft_id: int, instance_id: int, now: datetime,
+         tz: ZoneInfo = fmt.SHANGHAI) -> str:
+    """The leader chose the duty that the photos they sent belong to."""
+    draft = session.get(CheckInDraft, draft_id)
+    if draft is None or draft.person_id != person.id:
+        return T.UNKNOWN_TOAST
+    if draft.state not in ("asking", "kept"):
+        return T.ALREADY_TOAST
+    inst, refusal = _own_instance(session, person, instance_id)
+    if inst is None:
+        return refusal
+    # The check-in is dated when the photos came, if the duty still accepted it then and now.
+    at = draft.created_at if accepting(inst, draft.created_at) else now
+    done = record(session, instance=inst, person_id=person.id, chat_id=draft.chat_id, text=draft.text,
+                  attachments=list(draft.attachments), at=at,
+                  update_id=draft.update_ids[0] if draft.update_ids else None,
+                  media_group_id=draft.media_group_id, tz=tz)
+    if done is None:
+        _not_open(session, inst, draft.chat_id, f"notopen:pick:{draft.id}:{inst.id}", person.id)
+        return T.NOT_OPEN_TOAST
+    draft.state, draft.checkin_id, draft.instance_id, draft.updated_at = "done", done.checkin.id, inst.id, now
+    _close_prompt(session, draft, T.PICKED.format(**_names(session, inst)))
+    return T.CHECKIN_TOAST
+
+
+def drop(session: Session, person: Person, draft_id: int, now: datetime) -> str:
+    draft = session.get(CheckInDraft, draft_id)
+    if draft is None or draft.person_id != person.id:
+        return T.UNKNOWN_TOAST
+    if draft.state not in ("awaiting", "asking", "kept", "collecting"):
+        return T.ALREADY_TOAST
+    draft.state, draft.updated_at = "dropped", now
+    _close_prompt(session, draft, T.DROPPED)
+    return T.DROPPED_TOAST
+
+
+def _close_prompt(session: Session, draft: CheckInDraft, body: str) -> None:
+    """Replace the question's buttons by the answer, so an old prompt cannot be tapped again."""
+    if draft.prompt_outbox_id is None:
+        return
+    outbox.enqueue(session, chat_id=draft.chat_id, payload=outbox.edit(draft.prompt_outbox_id, body, []),
+                   dedupe_key=f"draft:{draft.id}:closed", priority=outbox.INTERACTIVE, person_id=draft.person_id)
+
+
+# -- 稍后提醒 and 查看条款 --------------------------------------------------------------------------
+def snooze(session: Session, person: Person, chat_id: int, instance_id: int, now: datetime,
+           schedule: Schedule) -> str:
+    """稍后提醒: the reminder again in two hours, or when quiet hours end."""
+    inst, refusal = _own_instance(session, person, instance_id)
+    if inst is None:
+        return refusal
+    if not accepting(inst, now):
+        return RT.SNOOZE_NOT_OPEN
+    when = reminders.snooze_until(now, schedule)
+    payload = reminders.reminder_payload(inst, _duty(session, inst), RT.LEAD_SNOOZED)
+    outbox.enqueue(session, chat_id=chat_id, payload=payload,
+                   dedupe_key=f"remind:{inst.id}:snooze-{when.astimezone(schedule.tz):%Y%m%d%H%M}",
+                   priority=outbox.ROUTINE, person_id=person.id, not_before=when)
+    return RT.SNOOZE_OK.format(when=fmt.moment(when, schedule.tz))
+
+
+def clause(session: Session, person: Person, chat_id: int, instance_id: int, tap_id: str) -> str:
+    """查看条款: the full source clause of the duty."""
+    inst, refusal = _own_instance(session, person, instance_id)
+    if inst is None:
+        return refusal
+    duty = _duty(session, inst)
+    if duty.source_clause:
+        body = RT.CLAUSE.format(title=duty.title, document=duty.source_document, clause=duty.source_clause)
+    else:
+        body = RT.CLAUSE_NONE.format(title=duty.title)
+    _send(session, chat_id, f"clause:{tap_id}", body[:4000], person_id=person.id)
+    return T.CLAUSE_TOAST
+
+
+# -- the leader's own views ---------------------------------------------------------------------
+def history(session: Session, person_id: str, limit: int = 10) -> list[tuple[CheckIn, DutyInstance | None]]:
+    rows = list(session.exec(
+        select(CheckIn).where(CheckIn.person_id == person_id, CheckIn.instance_id.is_not(None))  # type: ignore[union-attr]
+        .order_by(CheckIn.at.desc(), CheckIn.id.desc()).limit(limit)  # type: ignore[union-attr]
+    ))
+    return [(c, session.get(DutyInstance, c.instance_id)) for c in rows]
+
+
+MINE_LIMIT = 15
+REPORT_BUTTONS = 6
+
+
+def mine(session: Session, person_id: str, now: datetime, tz: ZoneInfo = fmt.SHANGHAI) -> tuple[str, outbox.Buttons]:
+    """/mine: the person's open duties, nearest due first, with a button to report each of the first few."""
+    rows = open_instances(session, person_id, now)
+    if not rows:
+        return T.MINE_NONE, []
+    lines = [T.MINE_HEAD.format(count=len(rows))]
+    today = now.astimezone(tz).date()
+    for n, inst in enumerate(rows[:MINE_LIMIT], 1):
+        days = (inst.due_at.astimezone(tz).date() - today).days
+        if inst.due_at < now:
+            left = T.MINE_OVERDUE.format(days=max(-days, 1))
+        elif days == 0:
+            left = T.MINE_TODAY
+        else:
+            left = T.MINE_LEFT.format(days=days)
+        lines.append(T.MINE_LINE.format(n=n, **_names(session, inst), done=inst.done_count, required=inst.required,
+                                        due=fmt.moment(inst.due_at, tz), left=left))
+    if len(rows) > MINE_LIMIT:
+        lines.append(T.MINE_MORE.format(count=len(rows) - MINE_LIMIT))
+    buttons = [[outbox.button(T.BTN_REPORT.format(title=_short(_names(session, inst)["title"], 24)),
+                              f"r:done:{inst.id}")] for inst in rows[:REPORT_BUTTONS]]
+    return "\n".join(lines), buttons
+
+
+def history_text(session: Session, person_id: str, tz: ZoneInfo = fmt.SHANGHAI, limit: int = 10) -> str:
+    """/history: the person's recent check-ins with their times and how many files came with each."""
+    rows = history(session, person_id, limit)
+    if not rows:
+        return T.HISTORY_NONE
+    lines = [T.HISTORY_HEAD]
+    for checkin, inst in rows:
+        names = _names(session, inst) if inst is not None else {"title": T.HISTORY_UNKNOWN_DUTY, "period": ""}
+        count = len(checkin.attachments or [])
+        text = _short(checkin.text.replace("\n", " "), 40) if checkin.text else ""
+        lines.append(T.HISTORY_LINE.format(at=fmt.moment(checkin.at, tz), **names,
+                                           files=T.HISTORY_FILES.format(count=count) if count else "",
+                                           text=T.HISTORY_TEXT.format(text=text) if text else ""))
+    return "\n".join(lines)
