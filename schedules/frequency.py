@@ -38,6 +38,9 @@ def chinese_number(text: str) -> int | None:
         return None
     if "十" in text:
         tens, _, ones = text.partition("十")
+        # 十, 十二, 二十, 二十三; anything else ("十十", "一二十") is not a number
+        if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+            return None
         return (CN_DIGITS[tens] if tens else 1) * 10 + (CN_DIGITS[ones] if ones else 0)
     value = 0
     for c in text:
@@ -62,6 +65,6 @@ def parse_frequency(phrase: str) -> Frequency | None:
 
 def parse_structured(every: str, at_least: int = 1) -> Frequency | None:
     kind = PERIOD_NAMES.get(str(every).strip().lower())
-    if kind is None or not isinstance(at_least, int) or at_least < 1:
+    if kind is None or not isinstance(at_least, int) or isinstance(at_least, bool) or at_least < 1:
         return None
     return Frequency(every=kind, at_least=at_least, phrase=f"every {kind.value}, at least {at_least}")

@@ -33,31 +33,53 @@ _FROM_LIBRARY = {
 FIXED_DATE = {"元旦": (1, 1), "劳动节": (5, 1), "国庆节": (10, 1)}
 
 
-@lru_cache(maxsize=64)
-def _library_year(year: int) -> tuple[tuple[tuple[str, date, date], ...], frozenset[date], frozenset[date]] | None:
-    """(holiday spans, days off, 调休 working days) of a year, or None when the library has no data."""
+def _library_day(day: date) -> tuple[bool, str | None] | None:
+    """(day off, canonical holiday name) from chinese-calendar, or None outside its data."""
     try:
-        chinese_calendar.is_workday(date(year, 6, 1))
+        is_holiday, name = chinese_calendar.get_holiday_detail(day)
     except NotImplementedError:
         return None
-    spans: list[tuple[str, date, date]] = []
+    return is_holiday, (_FROM_LIBRARY.get(name) if is_holiday and name else None)
+
+
+@lru_cache(maxsize=64)
+def _library_year(year: int) -> tuple[tuple[tuple[str, date, date], ...], frozenset[date], frozenset[date]] | None:
+    """(holidays of the year, days off, 调休 working days), or None when the library has no data.
+
+    A holiday belongs to the year of its last day: 元旦 2019 ran 2018-12-30..2019-01-01. Its span
+    runs across the weekend days chinese-calendar leaves unnamed (端午 2011: Sat named, Sun not,
+    Mon named) and across another holiday inside it (国庆 2025 with 中秋 on 10-06), so that each
+    holiday has one span and one start a year.
+    """
+    if _library_day(date(year, 6, 1)) is None:
+        return None
+    spans: list[list] = []  # [name, start, end]
+    latest: dict[str, list] = {}
     off, worked = set(), set()
-    day = date(year, 1, 1)
-    while day.year == year:
-        is_holiday, name = chinese_calendar.get_holiday_detail(day)
-        weekend = day.weekday() >= 5
-        if is_holiday and not weekend:
-            off.add(day)
-        if not is_holiday and weekend:
-            worked.add(day)
-        canonical = _FROM_LIBRARY.get(name) if is_holiday and name else None
-        if canonical:
-            if spans and spans[-1][0] == canonical and spans[-1][2] == day - timedelta(days=1):
-                spans[-1] = (canonical, spans[-1][1], day)
-            else:
-                spans.append((canonical, day, day))
+    last_workday: date | None = None
+    day, stop = date(year, 1, 1) - timedelta(days=21), date(year + 1, 1, 1) + timedelta(days=21)
+    while day < stop:
+        info = _library_day(day)
+        if info is not None:
+            is_holiday, canonical = info
+            weekend = day.weekday() >= 5
+            if day.year == year:
+                if is_holiday and not weekend:
+                    off.add(day)
+                if not is_holiday and weekend:
+                    worked.add(day)
+            if not is_holiday:
+                last_workday = day
+            elif canonical:
+                span = latest.get(canonical)
+                if span and (last_workday is None or last_workday < span[2]):
+                    span[2] = day  # no working day since: the same holiday goes on
+                else:
+                    latest[canonical] = span = [canonical, day, day]
+                    spans.append(span)
         day += timedelta(days=1)
-    return tuple(spans), frozenset(off), frozenset(worked)
+    of_year = tuple((n, a, b) for n, a, b in spans if b.year == year)
+    return of_year, frozenset(off), frozenset(worked)
 
 
 class Calendar:
@@ -109,15 +131,15 @@ class Calendar:
         return day
 
     def holiday_starts(self, name: str, year: int) -> list[date]:
-        """First days of the named holiday in a year (usually one)."""
+        """First days of the named holiday of a year (one at most; 元旦's may be in the December before)."""
         canonical = HOLIDAY_NAMES[name]
-        override = [s.start for s in self.overrides if HOLIDAY_NAMES.get(s.name) == canonical and s.start.year == year]
+        override = [s.start for s in self.overrides if HOLIDAY_NAMES.get(s.name) == canonical and s.end.year == year]
         if override:
             return override
         data = self._year(year)
         if data is not None:
             return [start for n, start, _ in data[0] if n == canonical]
-        if any(s.start.year == year for s in self.overrides):
+        if any(s.end.year == year for s in self.overrides):
             return []  # the year is given explicitly and this holiday is not in it
         if canonical in FIXED_DATE:
             return [date(year, *FIXED_DATE[canonical])]

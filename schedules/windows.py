@@ -76,7 +76,11 @@ class Schedule:
                 when = self.at(opens_at.date() + timedelta(days=r.days), d.remind_at)
             else:
                 when = self.at(due_at.date() + timedelta(days=r.days), d.remind_at)
-            when = max(_move_out_of_quiet(when, d.quiet_hours), opens_at)
+            if when < opens_at:
+                # An offset that falls before the window opens (-7d of a 7-day window) goes out on
+                # the opening day at the usual time, not at midnight when the window opens.
+                when = max(self.at(opens_at.date(), d.remind_at), opens_at)
+            when = _move_out_of_quiet(when, d.quiet_hours)
             if when > closes_at:
                 continue
             out.setdefault(when, r.label)
@@ -119,7 +123,8 @@ class Schedule:
                     opens = first_day - timedelta(days=check.days_before)
                     last = self.calendar.last_workday_on_or_before(first_day - timedelta(days=1), opens)
                     if opens < end and last >= start:
-                        yield self._window(check, "holiday", f"{first_day.year}-{name}", opens, last, 1, False)
+                        # keyed by the holiday's year: 元旦 2019 starting 2018-12-30 is 2019-元旦
+                        yield self._window(check, "holiday", f"{year}-{name}", opens, last, 1, False)
 
     def item_windows(self, item_id: str, start: date, end: date) -> list[Window]:
         c = self.catalog
@@ -148,9 +153,13 @@ class Schedule:
     def expand(self, start: date, end: date, person: str | None = None) -> Iterator[InstanceSpec]:
         """Duty instances (window × person) for [start, end), optionally for one person (id or name)."""
         who_of = {item.id: item.who for item in self.items()}
+        # Each window is computed once and crossed with its members; per instance only the term
+        # check remains, and only for people whose term is limited.
         for w in self.windows(start, end):
-            for p in self.members(who_of[w.duty_id]):
-                if person and person not in (p.id, p.name):
-                    continue
-                if p.serves_on(w.opens_at.date(), w.due_at.date() + timedelta(days=1)):
+            members = self.members(who_of[w.duty_id])
+            if person:
+                members = [p for p in members if person in (p.id, p.name)]
+            first, after = w.opens_at.date(), w.due_at.date() + timedelta(days=1)
+            for p in members:
+                if (p.term_from is None and p.term_to is None) or p.serves_on(first, after):
                     yield InstanceSpec(w, p)

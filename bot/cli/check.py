@@ -36,6 +36,9 @@ def run(args, ctx) -> int:
           f" (安委办 office: {len(catalog.office)})")
     print(f"  职责 duties: {len(catalog.duties)} (定期 scheduled: {len(scheduled)}, "
           f"无频次 unscheduled: {len(catalog.duties) - len(scheduled)})")
+    unscheduled = [d.id for d in catalog.duties if not d.scheduled]
+    if unscheduled:  # listed, so a clause without a frequency is visibly kept, not dropped
+        print(f"  无频次条款（不排期）unscheduled clauses: {', '.join(unscheduled)}")
     print(f"  任务 tasks: {len(catalog.tasks)}   节前检查 holiday checks: {len(catalog.holiday_checks)}"
           f"   叫应级别 callout levels: {', '.join(level.value for level in catalog.callouts) or '-'}")
     print(f"  {year} 年实例 instances: {sum(instances.values())}   调度任务 scheduler jobs: {len(compile_jobs(catalog))}")

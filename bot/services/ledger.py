@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,10 @@ GENESIS = "0" * 64
 def canonical(content: dict[str, Any]) -> bytes:
     def norm(v: Any) -> Any:
         if isinstance(v, datetime):
+            # The store hands datetimes back as UTC whatever zone they were written in, so the
+            # content must be hashed in UTC too or verify would see a Shanghai time as altered.
+            if v.tzinfo is not None:
+                v = v.astimezone(UTC)
             return v.isoformat(timespec="microseconds")
         return v
 

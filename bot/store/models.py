@@ -93,6 +93,7 @@ class DutyInstance(SQLModel, table=True):
         Index("ix_instance_status_due", "status", "due_at"),
         Index("ix_instance_period", "period_key", "status"),
         Index("ix_instance_person", "person_id", "status"),
+        Index("ix_instance_closes", "closes_at", "opens_at"),  # "current periods": windows containing now
     )
     id: int | None = Field(default=None, primary_key=True)
     duty_id: str = Field(max_length=80)
@@ -168,6 +169,30 @@ class Download(SQLModel, table=True):
     next_try_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     state: str = Field(default="pending", index=True)  # pending | done | failed
     error: str | None = None
+
+
+class CheckInDraft(SQLModel, table=True):
+    """What a leader sent that is not a check-in yet: an album still arriving, photos waiting for
+    the leader to say which duty they prove, or a 报告完成 tap waiting for its text or photos.
+    Kept in the store so a restart in the middle loses nothing."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # u:<update id> (one message), g:<media group id> (an album), w:<callback query id> (a tap)
+    key: str = Field(max_length=200, unique=True)
+    person_id: str = Field(max_length=80, index=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    instance_id: int | None = None  # the duty it is for, once known
+    text: str = Field(default="", sa_type=Text)
+    attachments: list[dict] = _json(list)
+    update_ids: list[int] = _json(list)
+    media_group_id: str | None = None
+    # awaiting (a tap) | collecting (an album) | asking (which duty?) | kept (no open duty) | done,
+    # or closed without a check-in: dropped (cancelled) | replaced (a newer tap) | used (content came)
+    state: str = Field(default="collecting", max_length=20, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    prompt_outbox_id: int | None = None
+    checkin_id: int | None = None
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -248,6 +273,9 @@ class CalloutTarget(SQLModel, table=True):
     next_call_at: datetime | None = _dt(index=True)
     acked_at: datetime | None = _dt()
     escalated_at: datetime | None = _dt()
+    # Person ids this target's silence was escalated to: new escalation targets and people who
+    # were already targets and got an escalation notice instead (a person is a target once).
+    escalated_to: list[str] = _json(list)
     report_at: datetime | None = _dt()
     report_measures: list[str] = _json(list)
     report_text: str = Field(default="", sa_type=Text)
@@ -288,7 +316,7 @@ class KeyValue(SQLModel, table=True):
 
 
 __all__ = [
-    "AuditLog", "Callout", "CalloutTarget", "CheckIn", "Download", "Duty", "DutyInstance",
+    "AuditLog", "Callout", "CalloutTarget", "CheckIn", "CheckInDraft", "Download", "Duty", "DutyInstance",
     "Evidence", "Exemption", "InboxUpdate", "Invite", "KeyValue", "LedgerEntry", "Outbox", "Person",
     "Unit", "UTCDateTime", "utcnow",
 ]

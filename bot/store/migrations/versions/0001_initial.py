@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-22 20:30:59.986229
+Create Date: 2026-11-22 20:36:47.935248
 """
 from collections.abc import Sequence
 
@@ -60,6 +60,7 @@ def upgrade() -> None:
     sa.Column('next_call_at', bot.store.models.UTCDateTime(), nullable=True),
     sa.Column('acked_at', bot.store.models.UTCDateTime(), nullable=True),
     sa.Column('escalated_at', bot.store.models.UTCDateTime(), nullable=True),
+    sa.Column('escalated_to', sa.JSON(), nullable=False),
     sa.Column('report_at', bot.store.models.UTCDateTime(), nullable=True),
     sa.Column('report_measures', sa.JSON(), nullable=False),
     sa.Column('report_text', sa.Text(), nullable=False),
@@ -85,6 +86,28 @@ def upgrade() -> None:
     with op.batch_alter_table('checkin', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_checkin_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_checkin_person_id'), ['person_id'], unique=False)
+
+    op.create_table('checkindraft',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('person_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('attachments', sa.JSON(), nullable=False),
+    sa.Column('update_ids', sa.JSON(), nullable=False),
+    sa.Column('media_group_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('created_at', bot.store.models.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', bot.store.models.UTCDateTime(), nullable=False),
+    sa.Column('prompt_outbox_id', sa.Integer(), nullable=True),
+    sa.Column('checkin_id', sa.Integer(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('checkindraft', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_checkindraft_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_checkindraft_state'), ['state'], unique=False)
 
     op.create_table('download',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -134,6 +157,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('duty_id', 'person_id', 'period_key')
     )
     with op.batch_alter_table('dutyinstance', schema=None) as batch_op:
+        batch_op.create_index('ix_instance_closes', ['closes_at', 'opens_at'], unique=False)
         batch_op.create_index('ix_instance_period', ['period_key', 'status'], unique=False)
         batch_op.create_index('ix_instance_person', ['person_id', 'status'], unique=False)
         batch_op.create_index('ix_instance_status_due', ['status', 'due_at'], unique=False)
@@ -320,6 +344,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_instance_status_due')
         batch_op.drop_index('ix_instance_person')
         batch_op.drop_index('ix_instance_period')
+        batch_op.drop_index('ix_instance_closes')
 
     op.drop_table('dutyinstance')
     op.drop_table('duty')
@@ -328,6 +353,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_download_checkin_id'))
 
     op.drop_table('download')
+    with op.batch_alter_table('checkindraft', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_checkindraft_state'))
+        batch_op.drop_index(batch_op.f('ix_checkindraft_person_id'))
+
+    op.drop_table('checkindraft')
     with op.batch_alter_table('checkin', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_checkin_person_id'))
         batch_op.drop_index(batch_op.f('ix_checkin_instance_id'))
