@@ -91,9 +91,12 @@ def _wrap(node: yaml.Node, constructor: yaml.constructor.SafeConstructor | None 
         return _Node([_wrap(v, constructor) for v in node.value], *pos)
     try:
         value = constructor.construct_object(node, deep=True)
-    except (ValueError, OverflowError):
-        # A scalar that looks like a timestamp but is no date (2026-02-30): keep the text, so the
-        # field's reader reports it with its position instead of a traceback.
+    except yaml.YAMLError:
+        raise  # reported with its position by load_catalog_text
+    except Exception:
+        # A scalar PyYAML cannot build: one that looks like a date and is none (2026-02-30), or an
+        # explicit tag on a wrong value (`!!int ` with nothing after it raises IndexError). Keep
+        # the text, so the field's reader reports it with its position instead of a traceback.
         value = node.value
     return _Node(value, *pos)
 

@@ -76,7 +76,7 @@ def run(args, ctx) -> int:
     schedule = Schedule(catalog)
     instances = list(schedule.expand(args.start, args.end + timedelta(days=1), person=args.person))
     if args.format == "json":
-        print_json([instance_json(i) for i in instances])
+        print_json([instance_json(i) for i in instances], out=sys.stdout)  # sys.stdout as it is now
     elif args.format == "ics":
         sys.stdout.buffer.write(to_ics(instances, catalog))
     else:
@@ -86,6 +86,7 @@ def run(args, ctx) -> int:
             [(i.person.name, i.window.duty_id, i.window.title, i.window.period_key,
               i.window.opens_at.astimezone(tz).strftime("%Y-%m-%d"),
               i.window.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), i.window.required) for i in instances],
+            out=sys.stdout,
         )
         print(f"\n共 {len(instances)} 项 / {len(instances)} instances")
     return 0
