@@ -87,7 +87,7 @@ class Calendar:
         self.overrides = tuple(overrides)
         self.extra_workdays = frozenset(extra_workdays)
         self.warnings: list[str] = []
-        self._warned: set[int] = set()
+        self._warned: set[object] = set()
         self._override_off = {
             s.start + timedelta(days=i)
             for s in self.overrides
@@ -130,6 +130,11 @@ class Calendar:
             d -= timedelta(days=1)
         return day
 
+    def _warn_once(self, key: object, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self.warnings.append(message)
+
     def holiday_starts(self, name: str, year: int) -> list[date]:
         """First days of the named holiday of a year (one at most; 元旦's may be in the December before)."""
         canonical = HOLIDAY_NAMES[name]
@@ -140,7 +145,12 @@ class Calendar:
         if data is not None:
             return [start for n, start, _ in data[0] if n == canonical]
         if any(s.end.year == year for s in self.overrides):
-            return []  # the year is given explicitly and this holiday is not in it
+            # The year is given explicitly and this holiday is not in it: say so, as an office
+            # that listed only 春节 would not expect 国庆节's check to vanish.
+            self._warn_once((year, canonical), f"duties.yaml 的 holidays: 列出了 {year} 年的节日但没有{canonical}，"
+                                               f"{canonical}前的检查不会排期 / holidays: lists {year} without {canonical}; "
+                                               "no check is scheduled before it")
+            return []
         if canonical in FIXED_DATE:
             return [date(year, *FIXED_DATE[canonical])]
         return []

@@ -9,6 +9,7 @@ import pytest
 
 from bot.cli import main
 from schedules import Schedule, load_catalog_text
+from schedules.catalog import HolidaySpan
 from schedules.holidays import HOLIDAY_NAMES, Calendar
 
 ALL_HOLIDAYS = ["元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"]
@@ -198,3 +199,12 @@ def test_override_file_through_the_cli(tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert {(r["duty"], r["period"], r["due_at"]) for r in rows if r["duty"] == "hc"} == {
         ("hc", "2027-春节", "2027-02-06T18:00:00+08:00")}
+
+
+def test_a_partial_override_warns_about_the_holidays_it_leaves_out():
+    cal = Calendar([HolidaySpan("春节", date(2027, 2, 6), date(2027, 2, 12))])
+    assert cal.holiday_starts("春节", 2027) == [date(2027, 2, 6)]
+    assert cal.holiday_starts("国庆节", 2027) == []
+    assert any("没有国庆节" in w for w in cal.warnings)
+    cal.holiday_starts("国庆节", 2027)
+    assert sum("没有国庆节" in w for w in cal.warnings) == 1  # once, not per lookup
