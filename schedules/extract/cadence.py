@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..catalog import DutyKind, PeriodKind
 from .numbers import number
-from .roles import qualify, role_end, sentence_subject, subject_before
+from .roles import qualify, role_end, sentence_subject, subject_before, subjects_before
 
 _N = r"(?:\d{1,3}|[一二两三四五六七八九十]{1,3})"
 _AT_LEAST = r"(?:至少|不少于|不低于|最少|不得少于)"
@@ -89,6 +89,7 @@ class Found:
     kind: DutyKind
     subject: str | None  # a role written in the sentence, if any
     notes: list[str] = field(default_factory=list)
+    co_subjects: tuple[str, ...] = ()  # further roles named with it ("镇党委书记、镇长每半年…"): the duty is theirs too
 
 
 @dataclass
@@ -195,17 +196,22 @@ _AMOUNT_NUM = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)"
 _MONEY = re.compile(rf"(?:{_AT_LEAST}|达到)?{_AMOUNT_NUM}\s*(?:亿元|万元|千元|元(?![化件素])|%|％|个百分点)")
 _TIME = re.compile(rf"(?:{_AT_LEAST}|达到|累计|共计|合计|总计|满|时间|时长|时数|为)\s*(?P<n>{_AMOUNT_NUM})\s*"
                    r"(?:学时|课时|个?小时|分钟|天|个?工作日|周|个月)(?![的之内后前起])")
-# Verbs that make an amount the object of a recurring act: "每年度安排专项经费不少于20万元".
-_SPENDING = re.compile(rf"安排|拨付|投入(?!比例|占比|强度|{_AT_LEAST}|不|达)|列支|提取|计提|划拨|筹集|设立|支出|使用|落实|追加|"
-                       r"组织|开展|进行|抽查|检查|抽检|排查|督查")
+# Acts that make an amount the object of a recurring event: "每季度抽检样品不少于20万元". Spending verbs
+# (安排, 拨付, 投入…) are no such act: "每年安排专项资金不少于300万元" is a funding quota, not an occurrence.
+_SPENDING = re.compile(r"组织|开展|进行|抽查|检查|抽检|排查|督查")
+# Things counted instead of occurrences: "每年不少于300份", "每月不少于20人次". Only when the period governs
+# the number directly (nothing but 至少/达到… between them): "每季度检查企业不少于5家" is a check.
+_THINGS = re.compile(rf"^\s*(?:{_AT_LEAST}|达到|累计|共计|合计|总计|共)?\s*{_AMOUNT_NUM}\s*"
+                     r"(?:份|册|本|张|条|幅|块|篇|名|人次|人|家|户|个|处|台|套|件|万|千|百)(?![次回遍轮])")
 _PER_OCCURRENCE = re.compile(r"每(?:次|人|名|个|期|场|批|位|课|节|家|户)|单次|人均")
 _QUOTA_HEAD = re.compile(r"^(?:培训|学习|教育|活动)?(?:时间|时长|时数|学时|课时)|^(?:累计|合计|共计|总计|全年)")
 
 
 def quota(clause: str, start: int, end: int) -> str | None:
     """The amount an anchor ending at `start` governs, if it governs one, within its scope (to `end`):
-    money or a share in its own part of the clause with no act before it, or a time quota in its own
-    part or in the next part when that part is about the time ("…再培训，时间不少于12学时")."""
+    money or a share in its own part of the clause with no act but spending before it, things counted
+    right after the period ("每年不少于300份"), or a time quota in its own part or in the next part when
+    that part is about the time ("…再培训，时间不少于12学时")."""
     parts, pos = [], start
     for m in re.finditer(r"[，,；;：:]", clause[start:end]):
         parts.append((pos, start + m.start()))
@@ -218,10 +224,116 @@ def quota(clause: str, start: int, end: int) -> str | None:
         time = _TIME.search(part)
         if time and not _PER_OCCURRENCE.search(part[:time.start("n")]):
             return part[time.start():time.end()]
+        if n == 0 and _THINGS.match(part):
+            return _THINGS.match(part).group(0).strip()
         money = _MONEY.search(part) if n == 0 else None
         if money and not _PER_OCCURRENCE.search(part[:money.start()]) and not _SPENDING.search(part[:money.start()]):
             return part[money.start():money.end()]
     return None
+
+
+# -- frequencies another party keeps ------------------------------------------------------------
+# "督促施工单位每天开展班前安全教育", "指导学校落实…，即每天放学前1分钟…": the frequency belongs to the party
+# the role supervises, not to the role. Only when the supervising verb opens the part of the clause the
+# frequency is in (or the part before, continued by 即/包括…): "每月至少带队检查1次，督促企业整改" is the
+# role's own monthly check.
+_SUPERVISE = re.compile(r"^(?:并|同时|负责|要|应|应当|须|还要|积极|加强|切实|及时|定期)*"
+                        r"(?P<verb>(?:督促|指导|监督|要求|推动|责令|引导|帮助)(?:[、和及与]?(?:督促|指导|监督|检查|推动))*)"
+                        r"(?P<party>[^，,；;：:]{2,})$")
+_CONTINUES = re.compile(r"^(?:即|也就是|包括|含|如|比如|例如)")
+_PART_SEP = "，,；;：:"
+
+
+def supervised(clause: str, floor: int, pos: int) -> str | None:
+    """The supervising words ("督促施工单位") when the frequency at `pos` is kept by another party."""
+    part_start = max([clause.rfind(c, floor, pos) for c in _PART_SEP] + [floor - 1]) + 1
+    pre = clause[part_start:pos].strip()
+    if _CONTINUES.match(pre) and part_start - 1 > floor:
+        prev_start = max([clause.rfind(c, floor, part_start - 1) for c in _PART_SEP] + [floor - 1]) + 1
+        pre = clause[prev_start:part_start - 1].strip()
+    m = _SUPERVISE.match(pre)
+    if not m or mentions_only_role(m["party"]):
+        return None
+    return m["verb"] + m["party"]
+
+
+def mentions_only_role(text: str) -> bool:
+    """"督促…" followed by the role's own modal words only: no other party named."""
+    return not re.sub(r"[“”\"'「」\d\s]", "", text)
+
+
+# -- distributive counts: "上旬、下旬各召开一次", "公路抢险、水上搜救应急演练各1次" ---------------------------
+# Times within the period: the same act that many times. Anything else: one act each.
+_TIME_POINT = re.compile(r"^(?:上旬|中旬|下旬|上半月|下半月|月初|月中|月末|月底|年初|年中|年末|年底|上半年|下半年|"
+                         r"[春夏秋冬]季|[春夏秋冬]节|汛前|汛后|汛中|节前|节后|季初|季末|开学前|开学后|放假前|放假后|"
+                         r"假期前|假期后|年前|年后|第[一二三四\d]季度)(?:期间|前后)?$")
+_EACH = re.compile(r"各(?:至少|不少于)?(?:召开|组织|开展|进行|举行|举办|检查|排查|巡查|督查|演练|培训|研究|听取|"
+                   r"组织开展|组织召开|安排)?(?:至少|不少于)?$")
+_KIND_TAIL = re.compile(r"(?:应急|专项|安全|综合|消防|联合)?(?:演练|演习|培训|检查|排查|巡查|督查|会议|例会|学习)")
+
+
+@dataclass
+class Distributive:
+    times: int  # how many times the act happens ("上旬、下旬各一次" → 2), 1 when it is one act each
+    items: list[tuple[int, int, str]]  # (start, end, words) of each act when one act each
+    phrase: str
+
+
+def distributive(clause: str, lo: int, count_start: int) -> Distributive | None:
+    """"A、B各1次" before a count: the listed items and whether they are times or acts."""
+    each = _EACH.search(clause, lo, count_start)
+    if not each:
+        return None
+    start = max([clause.rfind(c, lo, each.start()) for c in _PART_SEP] + [lo - 1]) + 1
+    listing = clause[start:each.start()]
+    pieces = [(m.start(), m.end()) for m in re.finditer(r"[^、和及与]+", listing)]
+    if len(pieces) < 2:
+        return None
+    words = [listing[a:b].strip() for a, b in pieces]
+    phrase = clause[start:count_start] + "…"
+    if all(_TIME_POINT.match(w) for w in words[1:]) and _TIME_POINT.search(_strip_lead(words[0])):
+        return Distributive(len(words), [], clause[start:each.end()])
+    tail = _KIND_TAIL.search(words[-1])
+    verb = re.sub(r"^各|至少|不少于", "", each.group(0))  # "对加油站和液化气站各检查一次": the act after 各
+    items = []
+    for (a, b), w in zip(pieces, words, strict=True):
+        if tail and kind_of(w) is None:
+            w += words[-1][tail.start():]
+        items.append((start + a, start + b, w + verb))
+    return Distributive(1, items, phrase)
+
+
+def _strip_lead(word: str) -> str:
+    """"每月上旬" → "上旬": the first item may carry the period and verbs before the time word."""
+    m = _TIME_POINT.pattern[1:]
+    found = re.search(m, word)
+    return word[found.start():] if found else word
+
+
+@dataclass
+class _Item:
+    """One duty of an anchor's scope before its kind and title are worked out."""
+
+    start: int
+    end: int
+    count: int
+    at_least: bool
+    seg_start: int
+    segment: str = ""  # the words of one act of a distributive list ("公路抢险应急演练"), else from seg_start
+    note: str = ""
+
+
+def _each(clause: str, lo: int, c: re.Match, item: _Item, period: PeriodKind) -> list[_Item]:
+    """The item for a count, or its share-out: "上旬、下旬各一次" → twice; "A、B演练各1次" → one each."""
+    d = distributive(clause, lo, c.start())
+    if d is None:
+        return [item]
+    if d.times > 1:
+        item.count *= d.times
+        item.note = f"原文“{d.phrase}…”，按{PERIOD_LABEL[period]}{item.count}次起草"
+        return [item]
+    return [_Item(item.start, item.end, item.count, item.at_least, item.seg_start, segment=words,
+                  note=f"原文“{d.phrase}”各计一项，此为“{words}”") for _, _, words in d.items]
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -290,7 +402,18 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
             if a.period is None:
                 skipped.append(Unschedulable(clause[a.start:_chunk_end(clause, a.end, scope_end)], a.unschedulable))
                 continue
+            who = supervised(clause, s_start, a.start)
+            if who:  # "督促施工单位每天开展班前教育": the contractor's frequency, not the role's
+                skipped.append(Unschedulable(clause[a.start:_chunk_end(clause, a.end, scope_end)],
+                                             f"频次属于“{who}”中被督促/指导的一方，不是本角色的定期职责，未排期 / "
+                                             "a frequency the supervised party keeps: not scheduled"))
+                continue
             subject = subject_before(clause[s_start:a.start]) or sentence_role
+            co = subjects_before(clause[s_start:a.start])
+            if len(co) > 1:  # "镇党委书记、镇长每半年…": never only one of several named subjects
+                subject, co_subjects = co[0], tuple(qualify(r, context) for r in co[1:])
+            else:
+                co_subjects = ()
             if subject:
                 subject = qualify(subject, context if context != subject else None)
                 context = context or subject
@@ -304,16 +427,16 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                                                  f"“{amount}”是金额/时长等数量要求，不是次数，未排期 / "
                                                  "an amount or a duration, not a count: not scheduled"))
                     continue
-            items: list[tuple[int, int, int, bool, int]] = []  # (start, end, count, at_least, seg_start)
+            items: list[_Item] = []
             if a.count is not None:
-                items.append((a.start, a.end, a.count, a.at_least, a.start))
+                items.append(_Item(a.start, a.end, a.count, a.at_least, a.start))
             elif counts:
                 c = counts[0]
-                items.append((a.start, c.end(), number(c["num"]) or 1,
-                              bool(c["mod"] or c["plus"] or re.search(_AT_LEAST, clause[a.end:c.start()])),
-                              a.start))
+                items += _each(clause, a.end, c, _Item(
+                    a.start, c.end(), number(c["num"]) or 1,
+                    bool(c["mod"] or c["plus"] or re.search(_AT_LEAST, clause[a.end:c.start()])), a.start), a.period)
             else:
-                items.append((a.start, a.end, 1, bool(re.search(_AT_LEAST, clause[a.end:a.end + 4])), a.start))
+                items.append(_Item(a.start, a.end, 1, bool(re.search(_AT_LEAST, clause[a.end:a.end + 4])), a.start))
             subsets: list[str] = []
             for c in counts[1:]:
                 seg_start = _chunk_start(clause, c.start(), a.end)
@@ -321,11 +444,15 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                     # "演练不少于2次，其中夜间演练1次": part of the count before it, not another duty
                     subsets.append(clause[seg_start:c.end()].strip())
                     continue
-                items.append((seg_start, c.end(), number(c["num"]) or 1, bool(c["mod"] or c["plus"]), seg_start))
-            for n, (start, end, count, at_least, seg_start) in enumerate(items):
+                items += _each(clause, seg_start, c, _Item(seg_start, c.end(), number(c["num"]) or 1,
+                                                            bool(c["mod"] or c["plus"]), seg_start), a.period)
+            for n, item in enumerate(items):
+                start, end, count, at_least, seg_start = item.start, item.end, item.count, item.at_least, item.seg_start
                 seg_end = _chunk_end(clause, end, scope_end)
-                segment = clause[seg_start:seg_end]
+                segment = item.segment or clause[seg_start:seg_end]
                 notes = [a.note] if a.note else []
+                if item.note:
+                    notes.append(item.note)
                 if n == 0:
                     notes += [f"“{sub}”是上述次数的一部分，未另列" for sub in subsets]
                 if n == 0 and a.count is None and not counts:
@@ -337,6 +464,7 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                 found.append(Found(
                     period=a.period, count=count * a.factor, at_least=at_least, start=start, end=end,
                     phrase=clause[start:end], segment=segment, kind=kind, subject=subject, notes=notes,
+                    co_subjects=co_subjects,
                 ))
         context = sentence_role or context
     return found, skipped

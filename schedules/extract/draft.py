@@ -226,6 +226,14 @@ class _Builder:
                     f"未找到责任主体：标题“{section.heading}”未能识别为角色，请指定 / heading not recognized")
         return self.role(FALLBACK_ROLE, "未找到责任主体，请指定角色"), "未找到责任主体 / no subject found"
 
+    def co_roles(self, role: str, co_subjects: tuple[str, ...], section: layout.Section) -> tuple[str, ...]:
+        """All who share a duty: "镇党委书记、镇长每半年…共同…" names two; a heading "楼栋长、兼职网格员" two."""
+        if co_subjects:
+            return tuple(dict.fromkeys((role, *(self.role(r) for r in co_subjects))))
+        if role == section.role and section.co_roles:
+            return tuple(dict.fromkeys((role, *(self.role(r, "未登记的角色名称，取自标题") for r in section.co_roles))))
+        return (role,)
+
     def clause(self, section: layout.Section, clause: layout.Clause, contexts: dict[int, str]) -> None:
         text = clause.text
         source = text if len(text) <= MAX_SOURCE else text[:MAX_SOURCE] + "…"
@@ -244,6 +252,7 @@ class _Builder:
             per_slug[self.slug(role)] += 1
         letters: Counter = Counter()
         for f, role, note in planned:
+            roles = self.co_roles(role, f.co_subjects, section)
             slug = self.slug(role)
             suffix = ""
             if per_slug[slug] > 1:
@@ -252,7 +261,7 @@ class _Builder:
             notes = list(f.notes) + ([note] if note else [])
             self.draft.duties.append(DraftDuty(
                 id=self.unique(f"{slug}-{clause.number}{suffix}"), title=duty_title(f, text), kind=f.kind,
-                roles=(role,), document=document, clause=source, period=f.period, count=f.count,
+                roles=roles, document=document, clause=source, period=f.period, count=f.count,
                 at_least=f.at_least, notes=notes + long_note,
             ))
             if f.subject:
@@ -271,7 +280,7 @@ class _Builder:
             self.draft.tasks.append(DraftTask(
                 id=self.unique(f"{slug}-{clause.number}-due{suffix}"),
                 title=_tidy(text[d.end:d.segment_end]) or _lead_title(text), due=d.due, document=document,
-                clause=segment.strip(), roles=(role,), notes=notes,
+                clause=segment.strip(), roles=self.co_roles(role, (), section), notes=notes,
             ))
 
         for n, h in enumerate(checks):
@@ -282,7 +291,8 @@ class _Builder:
             self.draft.holiday_checks.append(DraftHolidayCheck(
                 id=self.unique(f"{slug}-{clause.number}-holiday{suffix}"),
                 title=_tidy(_unlabelled(text[h.title_start:h.title_end])) or _lead_title(text),
-                holidays=h.holidays, roles=(role,), document=document, clause=source, notes=notes + long_note,
+                holidays=h.holidays, roles=self.co_roles(role, (), section), document=document, clause=source,
+                notes=notes + long_note,
             ))
 
         if found or dues or checks:
@@ -293,7 +303,7 @@ class _Builder:
         reason = skipped[0].reason if skipped else "无频次，未排期 / no frequency: kept without a schedule"
         duty = DraftDuty(
             id=self.unique(f"{self.slug(role)}-{clause.number}"), title=_lead_title(text), kind=DutyKind.OTHER,
-            roles=(role,), document=document, clause=source, notes=([note] if note else []) + long_note,
+            roles=self.co_roles(role, (), section), document=document, clause=source, notes=([note] if note else []) + long_note,
         )
         self.draft.duties.append(duty)
         self.draft.review.append(ReviewItem(duty.id, reason, text))

@@ -10,7 +10,10 @@ from .cadence import _SENTENCE_END
 from .roles import PREFIX, mentions
 
 _NAME = r"元旦|春节|清明节?|五一|劳动节|端午节?|中秋节?|国庆节?|十一"
-_NAMES = re.compile(rf"(?:{_NAME})(?:[、，,和及与]\s*(?:{_NAME}))*")
+# Names may be quoted: 春节、清明、“五一”、国庆 — the list must not stop at a quote mark.
+_QUOTED = rf"[“\"「『‘']?(?:{_NAME})[”\"」』’']?"
+_NAMES = re.compile(rf"{_QUOTED}(?:[、，,和及与]\s*{_QUOTED})*")
+_QUOTES = "“”\"「」『』‘’'"
 _GENERIC = re.compile(r"(?:重大|重要|法定|传统)?节假日|(?:重大|重要|传统)?节日(?=期间|前|来临)|(?:重大|重要|传统)节日")
 _INSPECT = re.compile(r"检查|排查|巡查|督查|暗访")
 ALL_HOLIDAYS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
@@ -51,7 +54,8 @@ def _holidays_in(sentence: str) -> tuple[tuple[str, ...], int, int, str] | None:
     for m in _NAMES.finditer(sentence):
         words = re.split(r"[、，,和及与]\s*", m.group(0))
         if len(words) == 1 and words[0] == "十一":
-            continue  # 十一 alone is a number far more often than National Day
+            continue  # 十一 alone is a number far more often than National Day (“十一” quoted is the holiday)
+        words = [w.strip(_QUOTES) for w in words]
         canonical = {HOLIDAY_NAMES[w] for w in words if w in HOLIDAY_NAMES}
         names = tuple(h for h in ALL_HOLIDAYS if h in canonical)  # in calendar order
         if names:

@@ -11,7 +11,7 @@ from .deadlines import _DEADLINE
 from .holiday_checks import _GENERIC as _HOLIDAY_GENERIC
 from .holiday_checks import _NAMES as _HOLIDAY_NAMES
 from .numbers import number
-from .roles import heading_post, heading_role, is_enterprise, role_named
+from .roles import heading_post, heading_role, heading_roles, is_enterprise, role_named
 from .text import clean_lines, metadata_lines
 
 # Clause labels, by style; the same style is the same level.
@@ -69,6 +69,7 @@ class Section:
     kind: str  # "duties" (a role's list), "tasks" (a key-work list) or "general"
     heading: str = ""  # a numbered role heading inside a list ("一、街道党工委书记"), else the title
     heading_style: str = ""  # the label style of that heading ("cn"), "bare" for an unnumbered one
+    co_roles: tuple[str, ...] = ()  # further posts the heading names ("楼栋长、兼职网格员"): they share its duties
     clauses: list[Clause] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     paragraphs: list[str] = field(default_factory=list)  # unnumbered text with nothing to draft
@@ -148,6 +149,8 @@ def _is_heading_clause(body: str, next_line: str | None, style: str) -> bool:
     core = body.rstrip("。.")
     if len(core) > 24 or re.search(r"[。；;！？]", core) or _ANCHOR.search(core) or _DEADLINE.search(core):
         return False
+    if _HOLIDAY_NAMES.search(core) or _HOLIDAY_GENERIC.search(core):
+        return False  # "2.元旦、春节等重要节日前，组织开展…检查。" as a part's last line is a holiday check
     if next_line is None or is_title(next_line) or _ATTACHMENT.match(next_line):
         return False
     nxt = label_of(next_line)
@@ -217,7 +220,11 @@ class _Builder:
                                                sm[2].end() if sm else 0, self.group))
 
     def role_part(self, heading: str, role: str | None, style: str) -> None:
-        self.sections.append(Section(self.section.title, role, "duties", heading=heading, heading_style=style))
+        lab = label_of(heading)
+        roles = heading_roles(heading[lab[2].end():] if lab else heading, self.enterprise) if role else ()
+        co_roles = tuple(r for r in roles if r != role)
+        self.sections.append(Section(self.section.title, role, "duties", heading=heading, heading_style=style,
+                                     co_roles=co_roles))
         self.paragraph_no = 0
 
     @staticmethod

@@ -26,7 +26,9 @@ ROLES: tuple[RoleSpec, ...] = (
               r"副主任|副局长|副总经理|副总|副组长)",
               "分管负责人", "分管负责同志", "分管领导", "安全生产分管领导",
               # 常务副县长; 分管安全副校长, 分管后勤安全副院长, 分管安全生产副镇长
-              rf"常务{_DEPUTY}", rf"分管[\u4e00-\u9fff]{{0,6}}?(?:安全|应急)[\u4e00-\u9fff]{{0,4}}?的?{_DEPUTY}")),
+              rf"常务{_DEPUTY}", rf"分管[\u4e00-\u9fff]{{0,6}}?(?:安全|应急)[\u4e00-\u9fff]{{0,4}}?的?{_DEPUTY}",
+              # 分管安全生产的街道办事处副主任: the body's name between 的 and the deputy post
+              rf"分管安全生产(?:工作)?的(?:(?![和及与其的])[\u4e00-\u9fff]){{2,6}}?{_DEPUTY}")),
     RoleSpec("其他负责人", "other", "其他负责人（一岗双责）",
              ("其他负责人", "其他负责同志", "其他领导班子成员", "其他班子成员", "班子其他成员", "其他领导",
               "其他副职", "其他分管领导", "其他分管负责人", r"其他(?:市|州|县|区|乡|镇|街道)级?领导(?:同志)?",
@@ -129,10 +131,25 @@ def subject_before(pre: str) -> str | None:
     return role
 
 
+def subjects_before(pre: str) -> list[str]:
+    """Every role of a subject list directly before a frequency: "镇党委书记、镇长每半年…" → both; [] when
+    the words before it are not only roles joined by 、/和/与/及 (with modal words at the end)."""
+    text = pre.rstrip(" ，,")
+    chunk = text[max(text.rfind(c) for c in _CHUNK_SEP) + 1:]
+    if any(chunk.startswith(m) for m in OBJECT_MARKERS):
+        return []
+    parts = re.split(r"[、和与及]", chunk)
+    if len(parts) < 2:
+        return []
+    roles = [_whole_role(p) or _unknown(_UNKNOWN_WHOLE.match(p)) for p in parts]
+    return list(dict.fromkeys(r for r in roles if r)) if all(roles) else []
+
+
 _SENTENCE_SUBJECT = re.compile(rf"^{PREFIX}(?:{ROLE_RE.pattern})(?![的之])")
 # A subject the vocabulary does not know: 技术负责人, 包保责任人, 县应急管理局, 各单位.
 _UNKNOWN = (r"[\u4e00-\u9fff（）()]{0,10}?(?:负责人|责任人|管理局|局|委员会|办公室|中心|站|所|大队|部门|单位|主任|组长|"
-            r"队长|站长|所长|校长|院长|厂长|局长|科长|处长|部长|董事长|经理|总监|书记|班长|安全员|网格员|信息员|管理员|专干)")
+            r"队长|站长|所长|校长|院长|厂长|局长|科长|处长|部长|董事长|经理|总监|书记|班长|安全员|网格员|信息员|管理员|专干|"
+            r"网格长|楼栋长|楼长|栋长|单元长)")
 _UNKNOWN_SUBJECT = re.compile(rf"^各?(?P<name>{_UNKNOWN})(?=应当|应|要|须|必须|需|每|负责|至少|原则上|按|[，,])")
 _UNKNOWN_WHOLE = re.compile(rf"^各?(?P<name>{_UNKNOWN}){FILLER}$")
 _NOT_A_NAME = re.compile(r"督促|指导|(?<!党)组织|协助|配合|要求|推动|落实|开展|加强|实行|建立|发现|发生|检查|完成|报告|"
@@ -177,7 +194,7 @@ def qualify(role: str, context: str | None) -> str:
 
 
 _PERSON_SUFFIX = re.compile(r"(?:主任|组长|队长|站长|所长|校长|院长|厂长|局长|科长|处长|部长|董事长|经理|总监|书记|负责人|负责同志|主管|工程师|"
-                            r"班长|安全员|管理员|信息员|网格员|干事)$")
+                            r"班长|安全员|管理员|信息员|网格员|干事|网格长|楼栋长)$")
 _NOT_A_ROLE = re.compile(r"全员|干部|领导班子$|党政|有限公司|集团|委员会$|各级")
 
 
@@ -210,6 +227,46 @@ _IS_DEPUTY = re.compile(rf"^[\u4e00-\u9fff]{{0,4}}?{_DEPUTY}$")
 _ENTERPRISE = re.compile(r"公司|集团|厂")
 
 
+# A body as a heading: 县住房和城乡建设局, 县委宣传部, 安全环保部 (its name may hold 和/及).
+_ORGAN = re.compile(r"^[\u4e00-\u9fff（）()]{1,14}(?:局|委|办|(?<!干)部|厅|署|院|中心|大队|支队|站|所|室|处|科|股)$")
+_ORGAN_NOT = re.compile(r"督促|指导|组织|协助|配合|要求|推动|落实|开展|加强|实行|建立|检查|完成|报告|[对向由将把在按于为从是的了等]")
+# Posts held together by one person: "局党组书记、局长" is the body's main leader.
+_SECRETARY = re.compile(r"书记$")
+_CHIEF = re.compile(r"(?<!副)(?:[^副]长|主任|总经理|董事长)$")
+# A deputy with another remit, kept as written: "分管工程建设的副局长".
+_OTHER_DEPUTY = re.compile(rf"^分管[\u4e00-\u9fff]{{1,12}}?的?{_DEPUTY}$")
+
+
+def heading_roles(heading: str, enterprise: bool = False) -> tuple[str, ...]:
+    """Every role a heading names: ("楼栋长", "兼职网格员") for "（五）楼栋长、兼职网格员"; one role for a
+    combined post ("局党组书记、局长" → 主要负责人) or a single post; () when it names none."""
+    role, _ = heading_post(heading, enterprise)
+    if role is None:
+        return ()
+    posts = _posts(heading)
+    if len(posts) < 2 or role == "主要负责人" or _DESCRIBED.match(_who(heading)):
+        return (role,)
+    return tuple(dict.fromkeys(qualify(r, "企业") if enterprise else r for r in posts))
+
+
+def _who(heading: str) -> str:
+    return _DUTY_SUFFIX.sub("", heading.strip().rstrip("：:。. ")).strip()
+
+
+def _posts(heading: str) -> list[str]:
+    """The posts of "X、Y" when every part is a post (mapped or as written), else []."""
+    parts = [p.strip() for p in re.split(r"[、]", _who(heading))]
+    if len(parts) < 2:
+        return []
+    roles = [role_named(p) for p in parts]
+    return [r for r in roles if r] if all(roles) else []
+
+
+def _combined(posts_or_parts: list[str]) -> bool:
+    return (any(_SECRETARY.search(p) or p == "党委主要负责人" for p in posts_or_parts)
+            and any(_CHIEF.search(p) or p == "政府主要负责人" for p in posts_or_parts))
+
+
 def heading_post(heading: str, enterprise: bool = False) -> tuple[str | None, bool]:
     """(role, names a post) for a numbered heading inside a list: "三、常务副县长（分管应急管理工作）",
     "第二条 董事长、总经理（主要负责人）安全生产职责：", "四、其他院领导".
@@ -232,10 +289,26 @@ def heading_post(heading: str, enterprise: bool = False) -> tuple[str | None, bo
         elif desc.startswith("分管") and _IS_DEPUTY.match(post):
             # 副县长（分管应急管理工作） is the safety deputy; 副县长（分管交通工作） is a post of its own
             role = "分管负责人" if _SAFETY_REMIT.search(desc) else who
+        elif (len(desc) <= 8 and role_named(desc) and _POST_WORD.search(desc)
+              and (role_named(post) or "") not in BY_NAME):
+            # "社区党组织书记（二级网格长）": a post the vocabulary does not know, described by the post the
+            # list is organized by; "镇党委书记（全镇…第一责任人）" keeps its known role
+            role = role_named(desc)
         else:
             role = role_named(post) or heading_role(post)
     elif who:
-        role = role_named(who) or heading_role(text)
+        parts = [p.strip() for p in who.split("、")]
+        named = [role_named(p) for p in parts]
+        if len(parts) > 1 and all(named) and _combined(parts) and not all(n in BY_NAME for n in named):
+            role = "主要负责人"  # 局党组书记、局长: one person, the body's main leader
+        elif len(parts) > 1 and all(named):
+            role = named[0]  # 镇党委书记、镇长 / 楼栋长、兼职网格员: several posts (heading_roles lists them)
+        else:
+            role = role_named(who) or heading_role(text)
+        if role is None and _OTHER_DEPUTY.match(who):
+            role = who  # 分管工程建设的副局长: a deputy with a remit of its own, as written
+        if role is None and _ORGAN.match(who) and not _ORGAN_NOT.search(who) and len(who) >= 3:
+            role = who  # 三、县住房和城乡建设局: a member body's part of the list
     if role and enterprise:
         role = qualify(role, "企业")
     names_post = bool(role) or bool(post and _POST_WORD.search(post) and not _NOT_POST.search(post))
