@@ -1,0 +1,129 @@
+"""dutybot run: the bot (long polling, or --webhook URL), against Telegram or the local sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from dataclasses import replace
+from datetime import datetime
+
+from bot import clock
+from bot.cli.context import CommandError
+from bot.texts import common as T
+
+ORDER = 40
+SANDBOX_TOKEN = "1000000001:SANDBOX-local-token"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="运行机器人 / run the bot (no BOT_TOKEN: against the local sandbox)")
+    p.add_argument("--webhook", metavar="URL",
+                   help="用 webhook 接收更新 / receive updates by webhook at this public URL (default: long polling)")
+    p.add_argument("--listen", default="0.0.0.0:8443", metavar="HOST:PORT",
+                   help="webhook 监听地址 / where the webhook endpoint listens (default 0.0.0.0:8443)")
+    p.add_argument("--clock-start", metavar="ISO8601",
+                   help="演示/测试用：把进程时钟调到此刻 / shift the process clock (demos and tests only; "
+                        "refused against the real Telegram API), e.g. 2026-11-30T08:59:50+08:00")
+    p.add_argument("--sandbox-port", type=int, default=8081,
+                   help="无 BOT_TOKEN 时本地沙盒端口 / local sandbox port when there is no token (0: any free port)")
+    p.add_argument("--no-catch-up", action="store_true", help="启动时不补发 / skip the catch-up on start")
+    p.add_argument("-v", "--verbose", action="store_true", help="详细日志 / debug logging")
+    p.set_defaults(func=run)
+
+
+def parse_clock(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--clock-start 时间格式错误 / bad time: {value!r} (例 e.g. 2026-11-30T08:59:50+08:00)") from None
+    if when.tzinfo is None:
+        raise CommandError("--clock-start 需要时区 / needs a timezone, e.g. 2026-11-30T08:59:50+08:00")
+    return when
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not port.isdigit():
+        raise CommandError(f"--listen 应为 HOST:PORT / expected HOST:PORT, got {value!r}")
+    return host or "0.0.0.0", int(port)
+
+
+def run(args, ctx) -> int:
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "apscheduler.executors.default", "apscheduler.scheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = ctx.settings
+    if args.clock_start:
+        when = parse_clock(args.clock_start)
+        if settings.bot_token and settings.uses_real_telegram:
+            raise CommandError("--clock-start 不能用于真实的 Telegram / refused against the real Telegram API: "
+                               "it is for the sandbox and tests only")
+    listen = parse_listen(args.listen) if args.webhook else None
+    catalog = ctx.catalog  # validates duties.yaml before anything starts
+    if args.clock_start:
+        clock.shift_to(when)
+    return asyncio.run(_main(args, ctx, settings, catalog, listen))
+
+
+async def _main(args, ctx, settings, catalog, listen) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.telegram.app import Runtime, RuntimeOptions
+    from bot.telegram.context import BotContext
+    from schedules import Schedule
+
+    sandbox = None
+    if not settings.bot_token:
+        from bot.telegram.sandbox import Limits, Sandbox
+
+        sandbox = Sandbox(limits=Limits(), token=None, allow_unknown_chats=True)
+        try:
+            await sandbox.start("127.0.0.1", args.sandbox_port)
+        except OSError:
+            await sandbox.start("127.0.0.1", 0)  # the default port is taken: any free one
+        settings = replace(settings, bot_token=SANDBOX_TOKEN, api_base_url=sandbox.base_url,
+                           file_base_url=sandbox.base_file_url)
+        print(T.RUN_SANDBOX_BANNER.format(base_url=sandbox.base_url, control_url=sandbox.control_url), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    options = RuntimeOptions(reconcile_on_start=not args.no_catch_up)
+    if os.environ.get("DUTYBOT_HOLD_INBOX") == "1":  # crash tests: store updates, process none
+        options.process_inbox = False
+    if args.webhook:
+        options.webhook_url = args.webhook
+        options.webhook_listen, options.webhook_port = listen
+    bot_ctx = BotContext(settings, ctx.store, catalog, Schedule(catalog))
+    runtime = Runtime(bot_ctx, options)
+    try:
+        try:
+            await runtime.start()
+        except InvalidToken:
+            raise CommandError("Telegram 拒绝了 BOT_TOKEN / Telegram refused BOT_TOKEN: check the token") from None
+        except NetworkError as err:
+            raise CommandError(f"无法连接 Telegram Bot API / cannot reach the Bot API at "
+                               f"{settings.api_base_url or 'api.telegram.org'}: {err}") from None
+        print(T.RUN_READY.format(mode=runtime.mode, jobs=runtime.jobs, db=_safe_url(settings.database_url)), flush=True)
+        try:
+            await runtime.wait(stop)
+        finally:
+            print(T.RUN_STOPPING, flush=True)
+    finally:
+        await runtime.stop()
+        if sandbox is not None:
+            await sandbox.stop()
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "?"

@@ -1,0 +1,457 @@
+"""The assessment workbook (履职记录.xlsx) and one leader's archive (履职档案.zip).
+
+Sheets: 汇总 (per unit, person and duty kind: counted, done, late, missed, excused, rate; below it
+the range, the scoring rule and the ledger chain head), 明细 (one row per instance and check-in,
+with times, text, photo count and paths), 叫应记录 (one row per callout recipient), 排名 (the
+quarterly ranking of every quarter the range touches).
+
+Big ranges stream: rows are read with a server-side cursor and written as XML straight into the
+file (bot/services/xlsx.py), so memory stays flat at a year of 10,000 people. 明细 continues on
+明细2, 明细3… past Excel's 1,048,576 rows. Times are Asia/Shanghai wall times in real Excel date cells.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from bot.services import assessment, ledger, xlsx
+from bot.services.assessment import RankingPolicy, Summary, Tally, Weights
+from bot.services.exemptions import local_dates
+from bot.store import Store
+from bot.store.models import (
+    CheckIn,
+    Duty,
+    DutyInstance,
+    Evidence,
+    Exemption,
+    LedgerEntry,
+    Person,
+    Unit,
+)
+from bot.texts import assessment as t
+from bot.texts import fmt
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+EXCEL_ROWS = xlsx.EXCEL_ROWS
+WIDTH_SAMPLE = 2000  # rows looked at to size the columns of a long sheet
+MAX_WIDTH = 60
+
+
+# ---------------------------------------------------------------------------------------------
+# Sheets with sized columns
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Col:
+    header: str
+    kind: str = "text"  # text | int | num | pct | date
+    max_width: int = MAX_WIDTH
+
+
+STYLE = {"pct": xlsx.PCT, "num": xlsx.NUM, "date": xlsx.DATE}
+text_width = xlsx.width
+
+
+class SheetWriter:
+    """Rows of one table: header frozen, columns sized to the first rows (all of a short table),
+    continued on <title>2, <title>3… past Excel's row limit."""
+
+    def __init__(self, wb: xlsx.Workbook, title: str, cols: list[Col]):
+        self.wb, self.title, self.cols = wb, title, cols
+        self.sheet: xlsx.Sheet | None = None
+        self.written = 0  # data rows on the current sheet
+        self.total = 0
+        self.sheets = 0
+        self._widths: list[float] = []
+        self._buffer: list[list[Any]] | None = []
+
+    def _open(self) -> None:
+        self.sheets += 1
+        name = self.title if self.sheets == 1 else f"{self.title}{self.sheets}"
+        self.sheet = self.wb.sheet(name, self._widths, [STYLE.get(c.kind, xlsx.PLAIN) for c in self.cols],
+                                   header=[c.header for c in self.cols])
+        self.written = 0
+
+    def _size(self, rows: list[list[Any]]) -> None:
+        widths = []
+        for i, c in enumerate(self.cols):
+            w = max([text_width(c.header)] + [text_width(r[i]) for r in rows])
+            if c.kind == "date":
+                w = max(w, 16)
+            widths.append(min(w + 2, c.max_width))
+        self._widths = widths
+
+    def _write(self, row: list[Any]) -> None:
+        if self.sheet is None or self.written >= EXCEL_ROWS - 1:
+            self._open()
+        self.sheet.append(row)
+        self.written += 1
+        self.total += 1
+
+    def add(self, row: list[Any]) -> None:
+        if self._buffer is not None:
+            self._buffer.append(row)
+            if len(self._buffer) >= WIDTH_SAMPLE:
+                self._flush_buffer()
+            return
+        self._write(row)
+
+    def _flush_buffer(self) -> None:
+        rows, self._buffer = self._buffer or [], None
+        self._size(rows)
+        self._open()
+        for r in rows:
+            self._write(r)
+
+    def close(self) -> None:
+        """Finish the table (also when empty); `extra` may still add rows below it."""
+        if self._buffer is not None:
+            self._flush_buffer()
+
+    def extra(self, rows: Iterable[list[Any]]) -> None:
+        """Plain rows after the table (the notes below 汇总)."""
+        for row in rows:
+            self.sheet.append(row)
+
+
+def local(dt: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """An aware UTC time as the naive local wall time Excel shows."""
+    return None if dt is None else dt.astimezone(tz).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Columns
+# ---------------------------------------------------------------------------------------------
+SUMMARY_COLS = [Col("维度"), Col("单位"), Col("姓名"), Col("职责类别"), Col("应考核", "int"), Col("按时完成", "int"),
+                Col("逾期完成", "int"), Col("未完成", "int"), Col("免考核", "int"), Col("未截止（不计）", "int"),
+                Col("得分", "num"), Col("完成率", "pct")]
+DETAIL_COLS = [Col("单位"), Col("姓名"), Col("职责编号"), Col("职责", max_width=40), Col("类别"), Col("周期"),
+               Col("开始", "date"), Col("截止", "date"), Col("应报次数", "int"), Col("已报次数", "int"), Col("状态"),
+               Col("完成时间", "date"), Col("报送时间", "date"), Col("报送内容", max_width=50), Col("照片数", "int"),
+               Col("照片路径", max_width=80), Col("免考核说明", max_width=50), Col("实例编号", "int"),
+               Col("报送编号", "int")]
+CALLOUT_COLS = [Col("叫应编号", "int"), Col("等级"), Col("灾种"), Col("发布时间", "date"), Col("发布人"),
+                Col("预警内容", max_width=50), Col("单位"), Col("姓名"), Col("方式"), Col("呼叫次数", "int"),
+                Col("首次发送", "date"), Col("应答时间", "date"), Col("应答用时（分钟）", "num"), Col("升级时间", "date"),
+                Col("升级至", max_width=30), Col("报告时间", "date"), Col("报告超时"), Col("措施", max_width=40),
+                Col("报告内容", max_width=50), Col("照片数", "int"), Col("解除时间", "date")]
+RANK_COLS = [Col("季度"), Col("名次", "int"), Col("单位"), Col("应考核", "int"), Col("按时完成", "int"),
+             Col("逾期完成", "int"), Col("未完成", "int"), Col("免考核", "int"), Col("得分率", "pct"), Col("标记"),
+             Col("连续后两位次数", "int"), Col("处理"), Col("约谈人")]
+
+
+# ---------------------------------------------------------------------------------------------
+# The workbook
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Photo:
+    source: Path  # on disk
+    name: str  # as written in 明细: absolute path, or the path inside the archive
+    exists: bool
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    rows: dict[str, int] = field(default_factory=dict)
+    head_seq: int | None = None
+    head_hash: str = ledger.GENESIS
+    ledger_count: int = 0
+    photos: list[Photo] = field(default_factory=list)
+    not_counted: int = 0
+
+
+PhotoNamer = Callable[[dict, Evidence], str]
+
+
+def write_xlsx(store: Store, out: Path | str, start: date, end: date, now: datetime, *, data_dir: Path | str,
+               tz: ZoneInfo = SHANGHAI, weights: Weights | None = None, policy: RankingPolicy | None = None,
+               person_id: str | None = None, photo_name: PhotoNamer | None = None) -> ExportResult:
+    """Write the workbook for instances due in [start, end] (local days, inclusive)."""
+    out, data_dir = Path(out), Path(data_dir)
+    result = ExportResult(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.part")
+    try:
+        _fill(xlsx.Workbook(tmp), store, result, start, end, now, data_dir, tz, weights, policy, person_id,
+              photo_name)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(out)  # only a finished file gets the name: a failed export leaves nothing half-written
+    return result
+
+
+def _fill(wb: xlsx.Workbook, store: Store, result: ExportResult, start: date, end: date, now: datetime,
+          data_dir: Path, tz: ZoneInfo, weights: Weights | None, policy: RankingPolicy | None,
+          person_id: str | None, photo_name: PhotoNamer | None) -> None:
+    with wb, store.session() as s:
+        summary = assessment.summarize(s, start, end, now, tz=tz, weights=weights, person_id=person_id)
+        head = ledger.head(s)
+        result.ledger_count = s.execute(select(func.count(LedgerEntry.seq))).scalar() or 0
+        if head is not None:
+            result.head_seq, result.head_hash = head.seq, head.hash
+        result.not_counted = summary.total.open
+        summary_writer = SheetWriter(wb, "汇总", SUMMARY_COLS)
+        for row in _summary_rows(summary, person_id):
+            summary_writer.add(row)
+        summary_writer.close()
+        summary_writer.extra(_notes(summary, now, tz, result, person_id))
+        result.rows["汇总"] = summary_writer.total
+
+        detail = SheetWriter(wb, "明细", DETAIL_COLS)
+        exemptions = _exemptions(s, tz, person_id)
+        namer = photo_name or (lambda _inst, ev: str((data_dir / ev.path).resolve()))
+        for row in _detail_rows(store, summary, start, end, now, tz, person_id, exemptions, namer, data_dir,
+                                result.photos):
+            detail.add(row)
+        detail.close()
+        result.rows["明细"] = detail.total
+
+        callouts = SheetWriter(wb, "叫应记录", CALLOUT_COLS)
+        for row in _callout_rows(s, start, end, tz, person_id):
+            callouts.add(row)
+        callouts.close()
+        result.rows["叫应记录"] = callouts.total
+
+        ranks = SheetWriter(wb, "排名", RANK_COLS)
+        for row in _rank_rows(s, start, end, now, tz, weights, policy):
+            ranks.add(row)
+        ranks.close()
+        result.rows["排名"] = ranks.total
+
+
+def _rate(summary: Summary, tally: Tally) -> tuple[float, float | None]:
+    return tally.score(summary.weights), summary.rate(tally)
+
+
+def _tally_cells(summary: Summary, tally: Tally) -> list[Any]:
+    score, rate = _rate(summary, tally)
+    return [tally.required, tally.done, tally.late, tally.missed, tally.excused, tally.open, score, rate]
+
+
+def _summary_rows(summary: Summary, person_id: str | None) -> Iterator[list[Any]]:
+    def unit_name(uid: str) -> str:
+        return summary.unit_name.get(uid, uid)
+
+    if person_id is None:
+        for uid in sorted(summary.by_unit, key=lambda u: (unit_name(u) == "", u)):
+            yield ["单位", unit_name(uid), None, None, *_tally_cells(summary, summary.by_unit[uid])]
+    people = sorted(summary.by_person, key=lambda p: (summary.person_unit.get(p, ""), p))
+    for pid in people:
+        yield ["个人", unit_name(summary.person_unit.get(pid, "")), summary.person_name.get(pid, pid), None,
+               *_tally_cells(summary, summary.by_person[pid])]
+    for kind in sorted(summary.by_kind):
+        yield ["类别", None, None, t.KIND.get(kind, kind), *_tally_cells(summary, summary.by_kind[kind])]
+    yield ["合计", None, None, None, *_tally_cells(summary, summary.total)]
+
+
+def _notes(summary: Summary, now: datetime, tz: ZoneInfo, result: ExportResult,
+           person_id: str | None) -> list[list[Any]]:
+    w = summary.weights
+    rows: list[list[Any]] = [
+        [],
+        ["考核区间", f"{summary.start.isoformat()} 至 {summary.end.isoformat()}（按截止日期）"],
+        ["导出时间", local(now, tz)],
+        ["计分规则", f"按时完成 {w.done:g} 分，逾期完成 {w.late:g} 分，未完成 {w.missed:g} 分；免考核不计；"
+                     "完成率 = 得分 ÷ 应考核"],
+        ["未截止", f"{summary.total.open} 项尚未截止，不计入"],
+        ["账本链头", result.head_hash],
+        ["账本序号", result.head_seq if result.head_seq is not None else 0],
+        ["账本记录数", result.ledger_count],
+        ["核验方法", f"dutybot verify --head {result.head_hash}"],
+    ]
+    if person_id is not None:
+        rows.insert(1, ["履职档案", summary.person_name.get(person_id, person_id)])
+    return rows
+
+
+def _exemptions(session: Session, tz: ZoneInfo, person_id: str | None) -> dict[str, list[tuple]]:
+    """Approved exemptions per person: (first day, last day, instance id, text for 明细)."""
+    q = select(Exemption).where(Exemption.state == "approved")
+    if person_id is not None:
+        q = q.where(Exemption.person_id == person_id)
+    names = dict(session.execute(select(Person.id, Person.name)).all())
+    out: dict[str, list[tuple]] = defaultdict(list)
+    for (ex,) in session.execute(q.order_by(Exemption.decided_at)):
+        first, last = local_dates(ex, tz)
+        text = (f"{ex.reason_kind}：{ex.reason}（{names.get(ex.decided_by, ex.decided_by)} "
+                f"{fmt.full(ex.decided_at, tz)} 批准）")
+        out[ex.person_id].append((first, last, ex.instance_id, text))
+    return out
+
+
+def _excuse_text(exemptions: dict[str, list[tuple]], person_id: str, instance_id: int, due_day: date) -> str | None:
+    for first, last, iid, text in exemptions.get(person_id, ()):
+        if iid == instance_id or first <= due_day <= last:
+            return text
+    return None
+
+
+def _detail_rows(store: Store, summary: Summary, start: date, end: date, now: datetime, tz: ZoneInfo,
+                 person_id: str | None, exemptions: dict[str, list[tuple]], namer: PhotoNamer, data_dir: Path,
+                 photos: list[Photo]) -> Iterator[list[Any]]:
+    lo, hi = assessment.utc_bounds(start, end, tz)
+    i, p, d, c = DutyInstance.__table__, Person.__table__, Duty.__table__, CheckIn.__table__
+    eff = assessment.status_expr(now).label("eff")
+    q = (select(i.c.id, i.c.person_id, i.c.duty_id, i.c.period_key, i.c.opens_at, i.c.due_at, i.c.required,
+                i.c.done_count, i.c.done_at, eff, p.c.unit_id, p.c.name, d.c.title, d.c.kind,
+                c.c.id.label("checkin_id"), c.c.at.label("checkin_at"), c.c.text.label("checkin_text"))
+         .select_from(i.join(p, p.c.id == i.c.person_id).outerjoin(d, d.c.id == i.c.duty_id)
+                      .outerjoin(c, c.c.instance_id == i.c.id))
+         .where(i.c.due_at >= lo, i.c.due_at < hi)
+         .order_by(p.c.unit_id, i.c.person_id, i.c.due_at, i.c.id, c.c.at, c.c.id))
+    if person_id is not None:
+        q = q.where(i.c.person_id == person_id)
+    with store.engine.connect() as conn, store.engine.connect() as side:
+        result = conn.execute(q.execution_options(stream_results=True, yield_per=5000))
+        for part in result.partitions(5000):
+            evidence = _evidence_of(side, [r.checkin_id for r in part if r.checkin_id is not None])
+            for r in part:
+                files = evidence.get(r.checkin_id, []) if r.checkin_id is not None else []
+                names = []
+                for ev in files:
+                    name = namer(r._asdict(), ev)
+                    source = data_dir / ev.path
+                    exists = source.is_file()
+                    photos.append(Photo(source, name, exists))
+                    names.append(name if exists else f"{name}（文件缺失）")
+                excuse = (_excuse_text(exemptions, r.person_id, r.id, r.due_at.astimezone(tz).date())
+                          if r.eff == "excused" else None)
+                yield [summary.unit_name.get(r.unit_id, r.unit_id), r.name, r.duty_id, r.title or r.duty_id,
+                       t.KIND.get(r.kind, r.kind), r.period_key, local(r.opens_at, tz), local(r.due_at, tz),
+                       r.required, r.done_count, t.STATUS.get(r.eff, r.eff), local(r.done_at, tz),
+                       local(r.checkin_at, tz), r.checkin_text, len(files) if r.checkin_id is not None else None,
+                       "\n".join(names) or None, excuse, r.id, r.checkin_id]
+
+
+def _evidence_of(conn: Any, checkin_ids: list[int]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = defaultdict(list)
+    for n in range(0, len(checkin_ids), 1000):
+        chunk = checkin_ids[n:n + 1000]
+        ev = Evidence.__table__
+        rows = conn.execute(select(ev).where(ev.c.checkin_id.in_(chunk)).order_by(ev.c.checkin_id, ev.c.at, ev.c.id))
+        for row in rows:  # Row objects: attribute access like the model
+            out[row.checkin_id].append(row)
+    return out
+
+
+def _callout_rows(session: Session, start: date, end: date, tz: ZoneInfo, person_id: str | None) -> Iterator[list[Any]]:
+    """One row per callout recipient, from the callouts service's own reading of its tables."""
+    from bot.services.callout_records import callout_records
+
+    lo, hi = assessment.utc_bounds(start, end, tz)
+    names = dict(session.execute(select(Person.id, Person.name)).all())
+    units = dict(session.execute(select(Unit.id, Unit.name)).all())
+    for r in callout_records(session, lo, hi):
+        if person_id is not None and r["person_id"] != person_id:
+            continue
+        issuer = names.get(r["issued_by"], r["issued_by"]) if r["issued_by"] else "命令行"
+        how = "通知"
+        if r["reason"] == "escalation":
+            how = f"升级（{names.get(r['escalated_from'], r['escalated_from'])}未应答）" if r["escalated_from"] else "升级"
+        seconds = r["ack_seconds"]
+        yield [r["callout_id"], r["level_name"], r["hazard"] or None, local(r["issued_at"], tz), issuer,
+               r["text"] or None, units.get(r["unit"], r["unit"]) or None, r["person_name"], how, r["calls_made"],
+               local(r["first_sent_at"], tz), local(r["acked_at"], tz),
+               None if seconds is None else round(seconds / 60, 1), local(r["escalated_at"], tz),
+               "、".join(r["escalated_to"]) or None, local(r["report_at"], tz),
+               ("是" if r["report_late"] else "否") if r["report_at"] else None,
+               "、".join(r["measures"]) or None, r["report_text"] or None, r["photos"] or None,
+               local(r["lifted_at"], tz)]
+
+
+def _rank_rows(session: Session, start: date, end: date, now: datetime, tz: ZoneInfo, weights: Weights | None,
+               policy: RankingPolicy | None) -> Iterator[list[Any]]:
+    cache: dict = {}
+    for quarter in assessment.quarters_between(start, end):
+        r = assessment.rank_quarter(session, quarter, now, tz=tz, weights=weights, policy=policy, cache=cache)
+        label = fmt.period(quarter)
+        for u in r.units:
+            mark = "通报表扬" if u.top else (f"后{r.policy.bottom}位" if u.bottom else None)
+            yield [label, u.rank, u.name, u.tally.required, u.tally.done, u.tally.late, u.tally.missed, u.tally.excused,
+                   u.rate, mark, u.streak or None, u.step.describe() if u.step else None,
+                   "、".join(u.interviewers) or None]
+        for _, name in r.unranked:
+            yield [label, None, name, 0, 0, 0, 0, None, None, "无可考核事项", None, None, None]
+
+
+# ---------------------------------------------------------------------------------------------
+# One leader's archive
+# ---------------------------------------------------------------------------------------------
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def safe_name(text: str, limit: int = 60) -> str:
+    """A folder name that works on Windows, macOS and Linux."""
+    name = _UNSAFE.sub("_", text).strip(" .") or "_"
+    return name[:limit]
+
+
+def _extension(ev: Evidence, source: Path) -> str:
+    mime = (ev.mime or "").lower()
+    known = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/heic": ".heic",
+             "application/pdf": ".pdf", "video/mp4": ".mp4"}
+    if mime in known:
+        return known[mime]
+    try:
+        with source.open("rb") as f:
+            magic = f.read(8)
+    except OSError:
+        return ".jpg" if not mime else ".bin"
+    if magic.startswith(b"\xff\xd8"):
+        return ".jpg"
+    if magic.startswith(b"\x89PNG"):
+        return ".png"
+    if magic.startswith(b"%PDF"):
+        return ".pdf"
+    return ".bin"
+
+
+def write_archive(store: Store, out: Path | str, person_id: str, start: date, end: date, now: datetime, *,
+                  data_dir: Path | str, tz: ZoneInfo = SHANGHAI, weights: Weights | None = None,
+                  policy: RankingPolicy | None = None) -> ExportResult:
+    """履职档案: the person's workbook plus their original photos as <duty title>/<period>/<n>.<ext>."""
+    out, data_dir = Path(out), Path(data_dir)
+    counters: dict[str, int] = defaultdict(int)
+    given: dict[int, str] = {}  # evidence id -> name (a row is visited once, but be safe)
+
+    def name(row: dict, ev: Evidence) -> str:
+        if ev.id in given:
+            return given[ev.id]
+        folder = f"{safe_name(row['title'] or row['duty_id'])}/{safe_name(row['period_key'])}"
+        counters[folder] += 1
+        given[ev.id] = f"{folder}/{counters[folder]}{_extension(ev, data_dir / ev.path)}"
+        return given[ev.id]
+
+    with store.session() as s:
+        person = s.get(Person, person_id)
+    label = safe_name(person.name if person else person_id)
+    xlsx_name = f"履职档案_{label}_{start.isoformat()}_{end.isoformat()}.xlsx"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    xlsx = out.with_name(f".{out.stem}.xlsx.part")
+    try:
+        result = write_xlsx(store, xlsx, start, end, now, data_dir=data_dir, tz=tz, weights=weights, policy=policy,
+                            person_id=person_id, photo_name=name)
+        tmp = out.with_name(f".{out.name}.part")
+        # Photos are JPEG already: stored, not deflated, so building the archive costs only copying.
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
+            z.write(xlsx, xlsx_name)
+            for photo in result.photos:
+                if photo.exists:
+                    z.write(photo.source, photo.name)
+        tmp.replace(out)
+    finally:
+        xlsx.unlink(missing_ok=True)
+    result.path = out
+    return result

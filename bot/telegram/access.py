@@ -1,0 +1,141 @@
+"""Who may use the bot: only Telegram users bound to an active Person.
+
+`install(app)` adds a TypeHandler in group -1 that runs before every other handler. An update from
+a user who is not bound gets a short polite refusal (private chats only; a callback gets an alert)
+and `ApplicationHandlerStop`, except `/start <token>`, which binding.py handles. Nothing such a user
+sent is kept: one AuditLog line (no text, no files), and the inbox blanks the update's payload.
+Refusals go through the outbox with a per-user hourly dedupe key, so a stranger cannot make the
+bot spam.
+
+Helpers for handlers:
+- `current_person(update, context) -> Person` (the bound person; access already guaranteed it)
+- `await require_office(update, context) -> Person | None` (None after telling a non-office user)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+
+from bot import clock
+from bot.services import outbox, people
+from bot.store.models import AuditLog, Person
+from bot.telegram.context import get_ctx
+from bot.telegram.inbox import mark_refused
+from bot.texts import common as T
+
+START_WITH_TOKEN = re.compile(r"^/start(@\w+)?\s+\S+")
+
+
+class NotBound(Exception):
+    """current_person() for an update without a bound user (access should have stopped it)."""
+
+
+def install(app: Application) -> None:
+    app.add_handler(TypeHandler(Update, _gate), group=-1)
+
+
+def _lookup(ctx, telegram_id: int) -> Person | None:
+    with ctx.store.session() as s:
+        return people.by_telegram(s, telegram_id)
+
+
+async def _gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = update.effective_user
+    if user is None:  # channel posts, polls…: nobody to answer, nothing to keep
+        mark_refused(update)
+        raise ApplicationHandlerStop
+    ctx = get_ctx(context)
+    person = await asyncio.to_thread(_lookup, ctx, user.id)
+    if person is not None:
+        _remember(context, update, person)
+        return
+    message = update.effective_message
+    if update.message and message and message.text and START_WITH_TOKEN.match(message.text):
+        return  # binding.py redeems the invite
+    mark_refused(update)
+    await asyncio.to_thread(_refuse, ctx, update)
+    if update.callback_query is not None:
+        with contextlib.suppress(Exception):  # an old query: nothing to answer, the refusal is logged anyway
+            await update.callback_query.answer(T.NOT_BOUND_ALERT, show_alert=True)
+    raise ApplicationHandlerStop
+
+
+def _refuse(ctx, update: Update) -> None:
+    user = update.effective_user
+    chat = update.effective_chat
+    now = clock.now()
+    with ctx.store.session() as s:
+        s.add(AuditLog(at=now, actor_telegram_id=user.id, action="refused_unbound",
+                       detail={"update": _kind(update), "chat_type": chat.type if chat else None}))
+        # Answer what a person sent in a private chat; not membership changes (a block) and the like.
+        if chat is not None and chat.type == "private" and (update.message or update.edited_message):
+            hour = now.strftime("%Y%m%d%H")
+            outbox.enqueue(s, chat_id=chat.id, payload=outbox.text(T.NOT_BOUND),
+                           dedupe_key=f"refuse:{user.id}:{hour}", priority=outbox.INTERACTIVE)
+
+
+def _kind(update: Update) -> str:
+    for name in ("message", "edited_message", "callback_query", "my_chat_member", "chat_member",
+                 "inline_query", "channel_post"):
+        if getattr(update, name, None) is not None:
+            return name
+    return "other"
+
+
+_CACHE_KEY = "_access_people"
+_CACHE_SIZE = 1000
+
+
+def _remember(context: ContextTypes.DEFAULT_TYPE, update: Update, person: Person) -> None:
+    """The gate's lookup, kept for this update's handlers (per application, a bounded dict)."""
+    cache: dict[int, Person] = context.application.bot_data.setdefault(_CACHE_KEY, {})
+    cache[update.update_id] = person
+    if len(cache) > _CACHE_SIZE:
+        for key in list(cache)[: _CACHE_SIZE // 2]:
+            cache.pop(key, None)
+
+
+def current_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Person:
+    """The active Person bound to the update's user (looked up by the access gate)."""
+    person = context.application.bot_data.get(_CACHE_KEY, {}).get(update.update_id)
+    if person is not None:
+        return person
+    user = update.effective_user
+    if user is None:
+        raise NotBound("update without a user")
+    with get_ctx(context).store.session() as s:
+        person = people.by_telegram(s, user.id)
+    if person is None:
+        raise NotBound(f"telegram user {user.id} is not bound")
+    return person
+
+
+def person_in(session: Session, update: Update) -> Person | None:
+    """The bound person, attached to `session` (for handlers that change the row)."""
+    user = update.effective_user
+    return people.by_telegram(session, user.id) if user else None
+
+
+async def require_office(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Person | None:
+    """The current person if they belong to the office; otherwise tells them and returns None."""
+    person = current_person(update, context)
+    if person.is_office:
+        return person
+    ctx = get_ctx(context)
+    chat = update.effective_chat
+    if update.callback_query is not None:
+        await update.callback_query.answer(T.OFFICE_ONLY, show_alert=True)
+    elif chat is not None:
+        def queue() -> None:
+            with ctx.store.session() as s:
+                outbox.enqueue(s, chat_id=chat.id, payload=outbox.text(T.OFFICE_ONLY),
+                               dedupe_key=f"office-only:{update.update_id}", priority=outbox.INTERACTIVE,
+                               person_id=person.id)
+        await asyncio.to_thread(queue)
+    return None

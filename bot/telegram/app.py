@@ -1,0 +1,237 @@
+"""The bot process: PTB Application + inbox + outbox sender + scheduler + background workers.
+
+    runtime = Runtime(ctx, RuntimeOptions(...))   # ctx: BotContext(settings, store, catalog, schedule)
+    await runtime.start()                         # ... runs until ...
+    await runtime.stop()
+    # in between, `await runtime.wait(stop_event)` returns on stop or when a core task died
+
+What `start()` does, in order: sync the catalogue into the store (migrations already ran in
+Store()), initialize PTB (getMe), register the command menu (setMyCommands, Chinese), catch up
+install the catalogue's jobs in the JobQueue's APScheduler, start PTB (and so the scheduler),
+catch up on reminders missed while down (`ReminderScheduler.reconcile`), then start the tasks:
+- the inbox processor (updates left unprocessed by a crash go first), and either the long-poll
+  poller or, with `webhook_url`, an aiohttp endpoint that commits each update before its 200
+  (bot/telegram/inbox.py);
+- the outbox sender (bot/telegram/sender.py);
+- background workers (below).
+
+PTB's own Updater is not used (`.updater(None)`): PTB confirms updates before handlers finish,
+our inbox does not.
+
+Handler modules: every module in bot/telegram/handlers/ with `register(app)` (see that package's
+docstring). The access gate (bot/telegram/access.py) runs first, in group -1.
+
+Background workers (for other areas: downloads, 叫应 re-calls…): in `register(app)`, do
+    app.bot_data.setdefault("workers", []).append(my_worker)
+where `async def my_worker(ctx: BotContext, stop: asyncio.Event) -> None` runs until `stop` is
+set (wait on it, e.g. `await asyncio.wait_for(stop.wait(), timeout)` between rounds). Workers
+start after the application and are awaited (then cancelled after `WORKER_GRACE` seconds) on
+shutdown. An exception in a worker is logged and the worker is restarted after a pause.
+
+Handy objects for workers and tests: `runtime.app`, `runtime.sender` (`.wake()`),
+`runtime.inbox`, `runtime.reminders` (`run_job(job_id, now)`, `reconcile(now)`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.ext import Application, ApplicationBuilder, CommandHandler
+
+from bot import clock
+from bot.store.sync import sync_catalog
+from bot.telegram import access, handlers
+from bot.telegram.context import BotContext
+from bot.telegram.handlers import binding
+from bot.telegram.inbox import Inbox, webhook_app
+from bot.telegram.scheduler import ReminderScheduler
+from bot.telegram.sender import Sender
+
+log = logging.getLogger(__name__)
+
+Worker = Callable[[BotContext, asyncio.Event], Awaitable[None]]
+WORKER_GRACE = 5.0
+WORKER_RESTART = 5.0
+
+
+@dataclass
+class RuntimeOptions:
+    webhook_url: str | None = None  # None: long polling
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str = ""  # default: settings.webhook_secret, else a random one per start
+    scheduler: bool = True  # install the catalogue's jobs (tests drive jobs by hand with False)
+    reconcile_on_start: bool = True
+    set_commands: bool = True
+    sender: dict[str, Any] = field(default_factory=dict)  # Sender(...) keyword overrides
+    workers: bool = True
+    # False: updates are stored but not processed (crash tests: "killed right after fetching").
+    process_inbox: bool = True
+
+
+def build_application(ctx: BotContext, token: str | None = None) -> tuple[Application, list]:
+    """The PTB Application with the access gate and every handler module registered."""
+    settings = ctx.settings
+    builder = ApplicationBuilder().token(token or settings.bot_token).updater(None)
+    if settings.api_base_url:
+        builder = builder.base_url(settings.api_base_url)
+    if settings.file_base_url:
+        builder = builder.base_file_url(settings.file_base_url)
+    app = builder.build()
+    app.bot_data["ctx"] = ctx
+    app.bot_data.setdefault("workers", [])
+    access.install(app)
+    modules = handlers.register_all(app)
+    if not _has_command(app, "help"):
+        app.add_handler(binding.help_handler(handlers.commands(modules), handlers.office_commands(modules)))
+    return app, modules
+
+
+def _has_command(app: Application, command: str) -> bool:
+    return any(isinstance(h, CommandHandler) and command in h.commands
+               for group in app.handlers.values() for h in group)
+
+
+class Runtime:
+    def __init__(self, ctx: BotContext, options: RuntimeOptions | None = None, token: str | None = None):
+        self.ctx = ctx
+        self.options = options or RuntimeOptions()
+        self.app, self.modules = build_application(ctx, token)
+        self.inbox = Inbox(ctx.store, self.app)
+        self.sender = Sender(ctx.store, self.app.bot, data_dir=ctx.settings.data_dir, **self.options.sender)
+        self.reminders = ReminderScheduler(ctx, self.app.job_queue.scheduler)
+        self.jobs = 0
+        self.stop_event: asyncio.Event | None = None
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._worker_tasks: list[asyncio.Task] = []
+        self._web: web.AppRunner | None = None
+        self.started = False
+
+    @property
+    def mode(self) -> str:
+        return f"webhook {self.options.webhook_url}" if self.options.webhook_url else "long polling"
+
+    async def start(self) -> None:
+        self.stop_event = asyncio.Event()
+        await asyncio.to_thread(self._sync)
+        await self.app.initialize()
+        if self.options.set_commands:
+            await self._set_commands()
+        if self.options.scheduler:
+            self.jobs = self.reminders.install()
+        await self.app.start()
+        # After the scheduler started: a fire time that passed while we were starting is caught
+        # up here, every later one fires on time (an overlap is harmless: both are idempotent).
+        if self.options.reconcile_on_start:
+            await self.reminders.reconcile()
+        stop = self.stop_event
+        if self.options.process_inbox:
+            self._tasks["inbox-processor"] = asyncio.create_task(self.inbox.process(stop), name="inbox-processor")
+        if self.options.webhook_url:
+            await self._start_webhook()
+        else:
+            with contextlib.suppress(Exception):  # a webhook left set would make getUpdates 409
+                await self.app.bot.delete_webhook(drop_pending_updates=False)
+            self._tasks["inbox-poller"] = asyncio.create_task(self.inbox.poll(stop), name="inbox-poller")
+        self._tasks["outbox-sender"] = asyncio.create_task(self.sender.run(stop), name="outbox-sender")
+        if self.options.workers:
+            for worker in self.app.bot_data.get("workers", []):
+                self._worker_tasks.append(asyncio.create_task(self._keep_running(worker), name=_name(worker)))
+        self.started = True
+
+    async def stop(self) -> None:
+        if not self.started:
+            return
+        self.started = False
+        assert self.stop_event is not None
+        self.stop_event.set()
+        poller = self._tasks.pop("inbox-poller", None)
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await poller
+        if self._web is not None:
+            await self._web.cleanup()
+            self._web = None
+        for name, task in list(self._tasks.items()):
+            try:
+                await asyncio.wait_for(task, timeout=15)
+            except (TimeoutError, asyncio.CancelledError):
+                log.warning("%s did not stop in time; cancelled", name)
+            except Exception:
+                log.exception("%s failed while stopping", name)
+        self._tasks.clear()
+        if self._worker_tasks:
+            _, pending = await asyncio.wait(self._worker_tasks, timeout=WORKER_GRACE)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self._worker_tasks, return_exceptions=True)
+            self._worker_tasks.clear()
+        with contextlib.suppress(Exception):
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def wait(self, stop: asyncio.Event) -> None:
+        """Until `stop` is set or a core task (poller, processor, sender) dies; re-raises its error."""
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            done, _ = await asyncio.wait([stopper, *self._tasks.values()], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+        for task in done:
+            if task is not stopper and not task.cancelled() and task.exception() is not None:
+                raise task.exception()
+
+    # --- pieces -------------------------------------------------------------------------------------
+    def _sync(self) -> None:
+        with self.ctx.store.session() as s:
+            sync_catalog(s, self.ctx.catalog, clock.now())
+
+    async def _set_commands(self) -> None:
+        commands = [BotCommand(c, d) for c, d in handlers.commands(self.modules)]
+        try:
+            await self.app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+        except Exception:  # the menu is a convenience; the bot works without it
+            log.warning("setMyCommands failed", exc_info=True)
+
+    async def _start_webhook(self) -> None:
+        opts = self.options
+        secret = opts.webhook_secret or self.ctx.settings.webhook_secret or _random_secret()
+        path = urlsplit(opts.webhook_url).path or "/"
+        runner = web.AppRunner(webhook_app(self.inbox, path, secret), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, opts.webhook_listen, opts.webhook_port).start()
+        self._web = runner
+        await self.app.bot.set_webhook(opts.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+
+    async def _keep_running(self, worker: Worker) -> None:
+        stop = self.stop_event
+        assert stop is not None
+        while not stop.is_set():
+            try:
+                await worker(self.ctx, stop)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("worker %s failed; restarting in %.0fs", _name(worker), WORKER_RESTART)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), WORKER_RESTART)
+
+
+def _name(worker: Worker) -> str:
+    return f"worker:{getattr(worker, '__qualname__', repr(worker))}"
+
+
+def _random_secret() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,258 @@
+"""The inbox: every update is committed to the store before Telegram is told we have it.
+
+PTB confirms updates before its handlers finish (the next getUpdates offset, or the webhook's
+200), so a crash could lose what a leader just sent. Here:
+
+- `Inbox.poll` (long polling) calls getUpdates itself, commits each update to `InboxUpdate`
+  (UNIQUE update_id: a duplicate delivery is ignored) and only then advances the offset, which
+  Telegram learns with the next getUpdates call.
+- `Inbox.accept` does the same for a webhook request, before the HTTP 200 (see `webhook_app`).
+- `Inbox.process` feeds stored `new` updates to `Application.process_update` — in order within
+  a chat, several chats at once — then marks them `done`; an update whose handlers raise is retried (`MAX_ATTEMPTS`) and then marked
+  `failed` with the error kept. On start, rows left unprocessed by a crash are processed first.
+
+Updates from people who are not bound are refused by bot/telegram/access.py, which calls
+`mark_refused`: their row's payload is blanked after processing, so nothing they sent is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import traceback
+
+from aiohttp import web
+from sqlalchemy import update as sql_update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from telegram import Update
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot import clock
+from bot.store import Store
+from bot.store.models import InboxUpdate
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+POLL_TIMEOUT = 10  # seconds a getUpdates long poll may wait
+_BATCH = 50
+
+# Errors raised by handlers of the update being processed (PTB hands them to error handlers
+# instead of raising them from process_update).
+_errors: contextvars.ContextVar[list[BaseException] | None] = contextvars.ContextVar("inbox_errors", default=None)
+_refused: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("inbox_refused", default=None)
+
+
+def mark_refused(update: Update) -> None:
+    """The update came from someone not bound: blank its stored payload once processed."""
+    refused = _refused.get()
+    if refused is not None:
+        refused.add(update.update_id)
+
+
+async def _record_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    errors = _errors.get()
+    if errors is not None and context.error is not None:
+        errors.append(context.error)
+    if context.error is not None:
+        log.error("handler error on update %s", getattr(update, "update_id", "?"),
+                  exc_info=(type(context.error), context.error, context.error.__traceback__))
+
+
+class Inbox:
+    def __init__(self, store: Store, application: Application, concurrency: int = 8):
+        self.store = store
+        self.app = application
+        self.concurrency = concurrency
+        self.offset: int | None = None
+        self._new = asyncio.Event()
+        self.processed = 0
+        self.idle = asyncio.Event()  # set while nothing is waiting to be processed
+        application.add_error_handler(_record_error)
+
+    # --- storing ----------------------------------------------------------------------------------
+    def store_updates(self, payloads: list[dict]) -> int:
+        """Commit updates (duplicates ignored); returns how many were new."""
+        added = 0
+        with self.store.session() as s:
+            now = clock.now()
+            for payload in payloads:
+                update_id = int(payload["update_id"])
+                if s.exec(select(InboxUpdate.id).where(InboxUpdate.update_id == update_id)).first() is not None:
+                    continue
+                try:
+                    with s.begin_nested():
+                        s.add(InboxUpdate(update_id=update_id, payload=payload, received_at=now))
+                        s.flush()
+                    added += 1
+                except IntegrityError:  # delivered twice at the same moment (webhook retry)
+                    pass
+        return added
+
+    async def accept(self, payloads: list[dict]) -> int:
+        added = await asyncio.to_thread(self.store_updates, payloads)
+        if added:
+            self.idle.clear()
+            self._new.set()
+        return added
+
+    # --- long polling -----------------------------------------------------------------------------
+    async def poll(self, stop: asyncio.Event) -> None:
+        bot = self.app.bot
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                updates = await bot.get_updates(offset=self.offset, timeout=POLL_TIMEOUT,
+                                                read_timeout=POLL_TIMEOUT + 10,
+                                                allowed_updates=Update.ALL_TYPES)
+            except InvalidToken:
+                log.critical("Telegram refused the bot token; stopping the poller")
+                raise
+            except (Conflict, NetworkError, TelegramError) as err:
+                log.warning("getUpdates failed (%s); retrying in %.1fs", err, backoff)
+                await _sleep_unless(stop, backoff)
+                backoff = min(backoff * 2, 30)
+                continue
+            backoff = 0.5
+            if not updates:
+                continue
+            await self.accept([u.to_dict() for u in updates])
+            # Only now may Telegram forget them: the next call confirms everything below the offset.
+            self.offset = max(u.update_id for u in updates) + 1
+
+    # --- processing -------------------------------------------------------------------------------
+    def _next_batch(self) -> list[InboxUpdate]:
+        with self.store.session() as s:
+            return list(s.exec(select(InboxUpdate).where(InboxUpdate.state == "new")
+                               .order_by(InboxUpdate.id).limit(_BATCH)))
+
+    def _finish(self, row_id: int, **values) -> None:
+        with self.store.session() as s:
+            s.exec(sql_update(InboxUpdate).where(InboxUpdate.id == row_id).values(**values))  # type: ignore[call-overload]
+
+    async def process(self, stop: asyncio.Event) -> None:
+        """Process stored updates until `stop`: backlog first, then as they come; in order within a
+        chat, up to `concurrency` chats at once (one leader's slow upload does not hold up others)."""
+        running: dict[int, asyncio.Task] = {}  # inbox row id -> its task
+        busy: dict[object, int] = {}  # chat key -> row id being processed
+        try:
+            while not stop.is_set():
+                self._new.clear()
+                rows = await asyncio.to_thread(self._next_batch)
+                started = False
+                for row in rows:
+                    if len(running) >= self.concurrency:
+                        break
+                    key = chat_key(row.payload)
+                    if row.id in running or key in busy:  # a busy chat's later rows wait their turn
+                        continue
+                    busy[key] = row.id
+                    running[row.id] = asyncio.create_task(self._run(row, key, busy, running),
+                                                          name=f"inbox-{row.update_id}")
+                    started = True
+                if not rows and not running:
+                    self.idle.set()
+                else:
+                    self.idle.clear()
+                if not started or len(running) >= self.concurrency:
+                    await _wait_any(self._new, stop)  # a finished update sets _new as well
+        finally:
+            if running:
+                await asyncio.wait(list(running.values()), timeout=15)
+
+    async def _run(self, row: InboxUpdate, key: object, busy: dict, running: dict) -> None:
+        try:
+            await self.process_row(row)
+        finally:
+            running.pop(row.id, None)
+            if busy.get(key) == row.id:
+                del busy[key]
+            self._new.set()
+
+    async def process_row(self, row: InboxUpdate) -> None:
+        attempts = row.attempts
+        while True:
+            attempts += 1
+            errors: list[BaseException] = []
+            refused: set[int] = set()
+            t_errors, t_refused = _errors.set(errors), _refused.set(refused)
+            try:
+                update = Update.de_json(row.payload, self.app.bot)
+                await self.app.process_update(update)
+            except Exception as err:  # the payload itself could not be handled
+                errors.append(err)
+            finally:
+                _errors.reset(t_errors)
+                _refused.reset(t_refused)
+            if not errors:
+                values = {"state": "done", "attempts": attempts, "processed_at": clock.now(), "error": None}
+                if row.update_id in refused:
+                    values["payload"] = {}
+                await asyncio.to_thread(self._finish, row.id, **values)
+                self.processed += 1
+                return
+            error = "".join(traceback.format_exception(errors[-1]))[-4000:]
+            if attempts >= MAX_ATTEMPTS:
+                await asyncio.to_thread(self._finish, row.id, state="failed", attempts=attempts,
+                                        processed_at=clock.now(), error=error)
+                log.error("update %s failed %d times; kept as failed", row.update_id, attempts)
+                return
+            await asyncio.to_thread(self._finish, row.id, attempts=attempts, error=error)
+            await asyncio.sleep(0.2 * attempts)
+
+
+def chat_key(payload: dict) -> object:
+    """Updates with the same key are processed in order: the chat (or user) they come from."""
+    for kind, body in payload.items():
+        if kind == "update_id" or not isinstance(body, dict):
+            continue
+        chat = body.get("chat") or (body.get("message") or {}).get("chat")
+        if isinstance(chat, dict) and "id" in chat:
+            return chat["id"]
+        sender = body.get("from")
+        if isinstance(sender, dict) and "id" in sender:
+            return sender["id"]
+    return "other"
+
+
+# --- webhook --------------------------------------------------------------------------------------
+def webhook_app(inbox: Inbox, path: str, secret: str) -> web.Application:
+    """An aiohttp app answering Telegram's webhook POSTs: 200 only after the update is committed."""
+
+    async def receive(request: web.Request) -> web.Response:
+        if secret and request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+            return web.Response(status=403, text="forbidden")
+        try:
+            payload = await request.json()
+            int(payload["update_id"])
+        except Exception:
+            return web.Response(status=400, text="bad update")
+        try:
+            await inbox.accept([payload])
+        except Exception:
+            log.exception("could not store webhook update; Telegram will retry")
+            return web.Response(status=500, text="retry")
+        return web.Response(status=200, text="ok")
+
+    app = web.Application(client_max_size=16 * 1024 * 1024)
+    app.router.add_post(path or "/", receive)
+    return app
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _wait_any(*events: asyncio.Event, timeout: float | None = None) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+

@@ -1,0 +1,508 @@
+"""The outbox sender: the one drainer of `Outbox`, within Telegram's limits, losing nothing.
+
+How it works
+- Claim: rows that are `pending` and due (`not_before <= now`), or `sending` with an expired lease
+  (a crashed process), are claimed lowest priority number first, then oldest (so a 叫应 row jumps
+  ahead of a thousand routine ones), at most one per chat at a time (FIFO per chat), skipping
+  chats that are busy or held back. Claiming sets `state=sending` and a lease (`claimed_until`);
+  on PostgreSQL candidates are read `FOR UPDATE SKIP LOCKED`, and the UPDATE re-checks the state
+  (`RETURNING id`), so two senders never claim the same row. The lease of rows in flight is
+  renewed, so after a SIGKILL at most the in-flight rows are sent again, a few seconds later.
+- Pace: sends start evenly spaced at `global_rate` per second (a little under Telegram's 30/s so
+  network jitter does not push a window over), at most one per `chat_interval` per private chat
+  and one per `group_interval` per group (20/min), with up to `max_in_flight` requests at once so
+  network latency does not cap the rate.
+- Errors: 429 holds back that chat only, for `retry_after` (PTB's AIORateLimiter pauses every
+  send); 5xx, timeouts and network errors are retried with exponential backoff, forever (a row is
+  never dropped); permanent refusals (400 Bad Request, 403 blocked by the user) mark the row
+  `failed` with the error kept. Edits wait until the message they edit has been sent.
+- Wake-up: a commit that added Outbox rows in this process wakes the sender at once (a
+  SQLAlchemy session hook); rows queued by other processes are seen within `poll_interval`.
+
+Payloads: see bot/services/outbox.py. One extension: `"if_open": <DutyInstance id>` skips the
+message (state `skipped`) when that instance is no longer open or already has enough check-ins by
+the time it would go out (a reminder queued behind a backlog, or a snoozed one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, or_, update
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import select
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot import clock
+from bot.store import Store
+from bot.store.models import DutyInstance, Outbox
+
+log = logging.getLogger(__name__)
+
+# ------------------------------------------------------------------------------------------------
+# wake-up on commit
+# ------------------------------------------------------------------------------------------------
+_listeners: list[Callable[[], None]] = []
+_listeners_lock = threading.Lock()
+
+
+def add_enqueue_listener(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` (from any thread) after a commit that added Outbox rows; returns the remover."""
+    with _listeners_lock:
+        _listeners.append(callback)
+
+    def remove() -> None:
+        with _listeners_lock:
+            if callback in _listeners:
+                _listeners.remove(callback)
+
+    return remove
+
+
+def notify_enqueued() -> None:
+    """For code that inserts Outbox rows with Core statements (the ORM hook does not see those)."""
+    with _listeners_lock:
+        callbacks = list(_listeners)
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # a closed loop of a stopped sender: harmless
+            log.debug("enqueue listener failed", exc_info=True)
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _mark_outbox(session: OrmSession, _ctx: Any) -> None:
+    if any(isinstance(obj, Outbox) for obj in session.new):
+        session.info["outbox_added"] = True
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _wake_after_commit(session: OrmSession) -> None:
+    # SQLAlchemy also calls this when a SAVEPOINT is released (outbox.enqueue uses one): the row
+    # is visible to the sender only once the outermost transaction commits.
+    if session.get_nested_transaction() is not None:
+        return
+    if session.info.pop("outbox_added", False):
+        notify_enqueued()
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_on_rollback(session: OrmSession) -> None:
+    if session.get_nested_transaction() is None:
+        session.info.pop("outbox_added", None)
+
+
+# ------------------------------------------------------------------------------------------------
+# the sender
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class SenderStats:
+    sent: int = 0
+    rate_limited: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    first_send: float | None = None
+    last_send: float | None = None
+    by_error: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Claimed:
+    id: int
+    chat_id: int
+    payload: dict
+    attempts: int
+
+
+class _Pacer:
+    """Evenly spaced send starts: at most `rate` per second, no bursts."""
+
+    def __init__(self, rate: float):
+        self.interval = 1.0 / rate
+        self.next_at = 0.0
+
+    async def acquire(self) -> None:
+        now = time.monotonic()
+        at = max(now, self.next_at)
+        self.next_at = at + self.interval
+        if at > now:
+            await asyncio.sleep(at - now)
+
+
+class Sender:
+    def __init__(self, store: Store, bot: Bot, *, data_dir: Path | str = "data", global_rate: float = 29.6,
+                 chat_interval: float = 1.05, group_interval: float = 3.1, max_in_flight: int = 32,
+                 lease: float = 4.0, poll_interval: float = 0.5, max_backoff: float = 300.0):
+        self.store = store
+        self.bot = bot
+        self.data_dir = Path(data_dir)
+        self.pacer = _Pacer(global_rate)
+        self.chat_interval = chat_interval
+        self.group_interval = group_interval
+        self.max_in_flight = max_in_flight
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.stats = SenderStats()
+        self._ready_at: dict[int, float] = {}  # chat -> monotonic time it may be sent to again
+        self._in_flight: dict[int, int] = {}  # outbox id -> chat id
+        self._tasks: set[asyncio.Task] = set()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._remove_listener: Callable[[], None] | None = None
+
+    # --- public ---------------------------------------------------------------------------------
+    def wake(self) -> None:
+        """Thread-safe: look at the outbox now."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closing
+            loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._remove_listener = add_enqueue_listener(self.wake)
+        renewer = asyncio.create_task(self._renew_leases(stop), name="outbox-lease-renewal")
+        try:
+            await self._drain(stop)
+        finally:
+            renewer.cancel()
+            if self._remove_listener:
+                self._remove_listener()
+            await self._finish_in_flight()
+
+    # --- the loop -------------------------------------------------------------------------------
+    async def _drain(self, stop: asyncio.Event) -> None:
+        # The next batch is claimed while the current one is paced out, so the database round
+        # trip never leaves a gap in the sending rate.
+        pending: asyncio.Task | None = None
+        try:
+            while not stop.is_set():
+                claimed = await (pending or self._start_claim())
+                pending = None
+                if claimed is None:  # the database failed; say so and try again shortly
+                    await self._idle(stop, 1.0)
+                    continue
+                if not claimed:
+                    await self._idle(stop, self._next_wait())
+                    continue
+                pending = self._start_claim()
+                for row in claimed:
+                    if stop.is_set():
+                        break
+                    await self.pacer.acquire()
+                    task = asyncio.create_task(self._send(row), name=f"outbox-{row.id}")
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+        finally:
+            if pending is not None:
+                await asyncio.gather(pending, return_exceptions=True)  # its rows are released on the way out
+
+    def _start_claim(self) -> asyncio.Task:
+        # Cleared before looking, so a row queued while we look still wakes the next wait.
+        self._wake.clear()
+        free = self.max_in_flight - len(self._in_flight)
+        held = self._held_chats()
+
+        async def claim() -> list[_Claimed] | None:
+            if free <= 0:
+                return []
+            try:
+                rows = await asyncio.to_thread(self._claim, min(free, 16), held)
+            except Exception:
+                log.exception("claiming outbox rows failed; retrying")
+                return None
+            for row in rows:
+                self._in_flight[row.id] = row.chat_id
+            return rows
+
+        return asyncio.create_task(claim(), name="outbox-claim")
+
+    def _held_chats(self) -> list[int]:
+        now = time.monotonic()
+        for chat, at in list(self._ready_at.items()):
+            if at <= now:
+                del self._ready_at[chat]
+        return list(set(self._in_flight.values()) | set(self._ready_at))
+
+    def _next_wait(self) -> float:
+        if not self._ready_at:
+            return self.poll_interval
+        soonest = min(self._ready_at.values()) - time.monotonic()
+        return max(0.005, min(self.poll_interval, soonest))
+
+    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+
+    async def _finish_in_flight(self) -> None:
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)
+        leftover = [i for i in self._in_flight]
+        if leftover:  # claimed but never started: give them back now instead of at lease expiry
+            await asyncio.to_thread(self._release, leftover)
+        self._in_flight.clear()
+
+    async def _renew_leases(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(self.lease / 3)
+            ids = list(self._in_flight)
+            if ids:
+                try:
+                    await asyncio.to_thread(self._extend, ids)
+                except Exception:
+                    log.warning("renewing outbox leases failed", exc_info=True)
+
+    # --- store operations (run in a worker thread) -------------------------------------------------
+    def _claim(self, limit: int, held: list[int]) -> list[_Claimed]:
+        now = clock.now()
+        ready = or_(
+            (Outbox.state == "pending") & (Outbox.not_before <= now),
+            (Outbox.state == "sending") & (Outbox.claimed_until < now),
+        )
+        with self.store.session() as s:
+            query = select(Outbox.id, Outbox.chat_id).where(ready)
+            if held:
+                query = query.where(Outbox.chat_id.not_in(held))  # type: ignore[attr-defined]
+            query = query.order_by(Outbox.priority, Outbox.id).limit(limit * 8)
+            if self.store.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            chosen: dict[int, int] = {}
+            for row_id, chat_id in s.exec(query):
+                if chat_id not in chosen:  # FIFO per chat: only its first row this round
+                    chosen[chat_id] = row_id
+                    if len(chosen) >= limit:
+                        break
+            if not chosen:
+                return []
+            claimed_ids = list(s.exec(
+                update(Outbox)
+                .where(Outbox.id.in_(list(chosen.values())), ready)  # type: ignore[union-attr]
+                .values(state="sending", claimed_until=now + timedelta(seconds=self.lease),
+                        attempts=Outbox.attempts + 1)
+                .returning(Outbox.id)
+            ).scalars())  # type: ignore[call-overload]
+            if not claimed_ids:
+                return []
+            rows = s.exec(select(Outbox).where(Outbox.id.in_(claimed_ids))).all()  # type: ignore[union-attr]
+            order = {i: n for n, i in enumerate(chosen.values())}
+            return sorted((_Claimed(r.id, r.chat_id, dict(r.payload), r.attempts) for r in rows),
+                          key=lambda r: order[r.id])
+
+    def _extend(self, ids: list[int]) -> None:
+        until = clock.now() + timedelta(seconds=self.lease)
+        with self.store.session() as s:
+            s.exec(update(Outbox).where(Outbox.id.in_(ids), Outbox.state == "sending")  # type: ignore[union-attr]
+                   .values(claimed_until=until))  # type: ignore[call-overload]
+
+    def _release(self, ids: list[int]) -> None:
+        with self.store.session() as s:
+            s.exec(update(Outbox).where(Outbox.id.in_(ids), Outbox.state == "sending")  # type: ignore[union-attr]
+                   .values(state="pending", claimed_until=None, attempts=Outbox.attempts - 1))  # type: ignore[call-overload]
+
+    def _finish(self, row_id: int, **values: Any) -> None:
+        with self.store.session() as s:
+            s.exec(update(Outbox).where(Outbox.id == row_id).values(claimed_until=None, **values))  # type: ignore[call-overload]
+
+    def _edit_target(self, outbox_id: int) -> tuple[str, int | None, int]:
+        with self.store.session() as s:
+            target = s.get(Outbox, outbox_id)
+            if target is None:
+                return "missing", None, 0
+            return target.state, target.tg_message_id, target.chat_id
+
+    def _instance_open(self, instance_id: int) -> bool:
+        with self.store.session() as s:
+            inst = s.get(DutyInstance, instance_id)
+            return inst is not None and inst.status == "open" and inst.done_count < inst.required
+
+    # --- one send -------------------------------------------------------------------------------------
+    async def _send(self, row: _Claimed) -> None:
+        chat = row.chat_id
+        started = time.monotonic()
+        self._ready_at[chat] = started + (self.group_interval if chat < 0 else self.chat_interval)
+        try:
+            outcome = await self._deliver(row)
+        except RetryAfter as err:
+            wait = _retry_after(err)
+            self._ready_at[chat] = time.monotonic() + wait
+            self.stats.rate_limited += 1
+            # Not a failure of the message: it does not count toward the 5xx backoff.
+            await asyncio.to_thread(self._finish, row.id, state="pending", last_error=f"429 retry after {wait:g}s",
+                                    attempts=row.attempts - 1, not_before=clock.now() + timedelta(seconds=wait))
+        except (BadRequest, Forbidden, ChatMigrated) as err:
+            if isinstance(err, BadRequest) and "message is not modified" in str(err).lower():
+                await self._mark_sent(row, None)
+            else:
+                self.stats.failed += 1
+                self._count(err)
+                log.warning("outbox %s to %s refused: %s", row.id, chat, err)
+                await asyncio.to_thread(self._finish, row.id, state="failed", last_error=_describe(err))
+        except (NetworkError, InvalidToken, TelegramError, OSError) as err:  # 5xx, timeouts, network
+            await self._retry_later(row, err)
+        except Exception as err:  # a bug or a bad payload: keep the row, retry slowly, say so
+            log.exception("outbox %s: unexpected error", row.id)
+            await self._retry_later(row, err)
+        else:
+            if outcome == "skipped":
+                self.stats.skipped += 1
+                await asyncio.to_thread(self._finish, row.id, state="skipped")
+            elif outcome == "deferred":
+                self._ready_at.pop(chat, None)
+                await asyncio.to_thread(self._finish, row.id, state="pending", attempts=row.attempts - 1,
+                                        not_before=clock.now() + timedelta(seconds=0.5))
+            elif outcome == "failed":
+                self.stats.failed += 1
+            else:
+                await self._mark_sent(row, outcome)
+        finally:
+            self._in_flight.pop(row.id, None)
+            self._wake.set()
+
+    async def _retry_later(self, row: _Claimed, err: BaseException) -> None:
+        delay = min(self.max_backoff, 0.5 * 2 ** min(row.attempts - 1, 12)) * random.uniform(0.8, 1.2)
+        self.stats.retried += 1
+        self._count(err)
+        await asyncio.to_thread(self._finish, row.id, state="pending", last_error=_describe(err),
+                                not_before=clock.now() + timedelta(seconds=delay))
+
+    async def _mark_sent(self, row: _Claimed, message_id: int | None) -> None:
+        now_m = time.monotonic()
+        self.stats.sent += 1
+        self.stats.first_send = self.stats.first_send or now_m
+        self.stats.last_send = now_m
+        values: dict[str, Any] = {"state": "sent", "sent_at": clock.now(), "last_error": None}
+        if message_id is not None:
+            values["tg_message_id"] = message_id
+        await asyncio.to_thread(self._finish, row.id, **values)
+
+    def _count(self, err: BaseException) -> None:
+        name = type(err).__name__
+        self.stats.by_error[name] = self.stats.by_error.get(name, 0) + 1
+
+    async def _deliver(self, row: _Claimed) -> int | str | None:
+        """Send one payload; returns the Telegram message id, or "skipped" / "deferred" / "failed"."""
+        p = row.payload
+        if p.get("if_open") is not None and not await asyncio.to_thread(self._instance_open, int(p["if_open"])):
+            return "skipped"
+        method = p.get("method")
+        markup = _keyboard(p.get("buttons"))
+        if method == "sendMessage":
+            parts = split_text(p["text"])
+            for n, part in enumerate(parts):  # a text over Telegram's limit goes out in parts, in order
+                last = n == len(parts) - 1
+                msg = await self.bot.send_message(row.chat_id, part, reply_markup=markup if last else None,
+                                                  parse_mode=p.get("parse_mode"),
+                                                  disable_notification=p.get("silent"))
+            return msg.message_id
+        if method in ("sendDocument", "sendPhoto"):
+            data: Any = p.get("file_id")
+            if data is None:
+                try:
+                    data = await asyncio.to_thread(self._path(p["path"]).read_bytes)
+                except FileNotFoundError:
+                    await asyncio.to_thread(self._finish, row.id, state="failed", last_error=f"no such file: {p['path']}")
+                    return "failed"
+            if method == "sendPhoto":
+                msg = await self.bot.send_photo(row.chat_id, data, caption=p.get("caption") or None, reply_markup=markup)
+            else:
+                msg = await self.bot.send_document(row.chat_id, data, caption=p.get("caption") or None,
+                                                   filename=p.get("filename") or Path(p.get("path", "file")).name,
+                                                   reply_markup=markup)
+            return msg.message_id
+        if method == "editMessageText":
+            state, message_id, chat_id = await asyncio.to_thread(self._edit_target, int(p["edit_of"]))
+            if state in ("pending", "sending"):
+                return "deferred"
+            if state != "sent" or message_id is None:
+                await asyncio.to_thread(self._finish, row.id, state="failed",
+                                        last_error=f"the message to edit (outbox {p['edit_of']}) is {state}")
+                return "failed"
+            result = await self.bot.edit_message_text(p["text"], chat_id=chat_id, message_id=message_id,
+                                                      reply_markup=markup, parse_mode=p.get("parse_mode"))
+            return result.message_id if isinstance(result, Message) else message_id
+        await asyncio.to_thread(self._finish, row.id, state="failed", last_error=f"unknown payload method {method!r}")
+        return "failed"
+
+    def _path(self, value: str) -> Path:
+        path = Path(value)
+        return path if path.is_absolute() else self.data_dir / path
+
+
+TEXT_LIMIT = 4096  # Telegram's limit for one message
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Parts of at most `limit` characters, cut at line breaks where possible."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    parts.append(text)
+    return parts
+
+
+def _keyboard(rows: list[list[dict]] | None) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(b["text"], url=b["url"]) if "url" in b else
+         InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row]
+        for row in rows
+    ])
+
+
+def _retry_after(err: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that retry_after will become a timedelta
+        warnings.simplefilter("ignore")
+        value = err.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _describe(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"[:500]
+
+
+def outbox_counts(store: Store) -> dict[str, int]:
+    """Rows per state (for tests, the demo and `dutybot status`-like views)."""
+    from sqlalchemy import func
+
+    with store.session() as s:
+        return {state: n for state, n in s.exec(select(Outbox.state, func.count()).group_by(Outbox.state))}
+
+
+def pending_count(store: Store, now: datetime | None = None) -> int:
+    """Rows that still have to go out (pending or being sent)."""
+    from sqlalchemy import func
+
+    with store.session() as s:
+        return s.exec(select(func.count()).select_from(Outbox)
+                      .where(Outbox.state.in_(["pending", "sending"]))).one()  # type: ignore[attr-defined]

@@ -1,0 +1,140 @@
+"""The outbox sender against the sandbox with Telegram's limits: 429s, 5xx, priorities, edits."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlmodel import select
+
+from bot.services import outbox
+from bot.services.reminders import enqueue_many
+from bot.store.models import Outbox
+from bot.telegram.sandbox import Limits
+
+pytest_plugins = ["harness"]
+pytest.register_assert_rewrite("harness")
+from harness import Harness  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+
+def queue(h, rows: list[tuple[int, str, int]]) -> None:
+    """(chat id, text, priority) rows, in one transaction."""
+    with h.session() as s:
+        enqueue_many(s, [Outbox(chat_id=chat, payload=outbox.text(body), dedupe_key=f"t:{body}", priority=priority)
+                         for chat, body, priority in rows])
+
+
+def states(h) -> dict[str, int]:
+    with h.session() as s:
+        out: dict[str, int] = {}
+        for state in s.exec(select(Outbox.state)):
+            out[state] = out.get(state, 0) + 1
+        return out
+
+
+async def test_nothing_lost_under_429_and_5xx(database_url, tmp_path):
+    # The sandbox allows 15 messages/s, half of what the sender aims for: 429s are certain.
+    async with Harness(database_url, tmp_path, limits=Limits(global_per_sec=15), allow_unknown_chats=True) as h:
+        await h.users.faults("sendMessage", status=502, rate=0.15, seed=7)
+        await h.users.faults("sendMessage", status=500, count=3)
+        texts = [f"m{n:03d}" for n in range(30)]
+        queue(h, [(9000 + n % 25, body, outbox.ROUTINE) for n, body in enumerate(texts)])
+        await h.drain_outbox(timeout=40)
+        stats = await h.users.stats()
+        assert stats["rate_limited"] > 0 and stats["faults_served"] > 0
+        got = [m["text"] for m in await h.messages()]
+        assert sorted(got) == texts  # every message once: refused requests are never delivered
+        assert states(h) == {"sent": 30}
+        assert stats["max_per_chat_per_sec"] <= 1
+        with h.session() as s:
+            assert all(r.tg_message_id for r in s.exec(select(Outbox)))
+
+
+async def test_a_429_for_one_chat_does_not_hold_back_the_others(sqlite_url, tmp_path):
+    async with Harness(sqlite_url, tmp_path, limits=Limits(), allow_unknown_chats=True) as h:
+        # The very first send (chat 1's first message) is told to wait 30 s.
+        await h.users.faults("sendMessage", status=429, count=1, retry_after=30)
+        queue(h, [(1, "a1", 50), (1, "a2", 50)] + [(100 + n, f"b{n}", 50) for n in range(20)])
+        started = time.monotonic()
+        await h.wait_for_messages(20, timeout=10, predicate=lambda m: m["chat_id"] >= 100)
+        assert time.monotonic() - started < 5
+        assert await h.messages(1) == []  # chat 1 waits, in order, for its retry_after
+        with h.session() as s:
+            a1 = s.exec(select(Outbox).where(Outbox.dedupe_key == "t:a1")).one()
+            assert a1.state == "pending" and "429" in a1.last_error
+            assert (a1.not_before - a1.created_at).total_seconds() >= 29
+
+
+async def test_callout_behind_a_thousand_routine_messages_goes_first(database_url, tmp_path):
+    async with Harness(database_url, tmp_path, start_bot=False, allow_unknown_chats=True) as h:
+        queue(h, [(20000 + n, f"routine{n}", outbox.ROUTINE) for n in range(1000)])
+        queue(h, [(1, "叫应", outbox.CALLOUT)])
+        await h.start_bot()
+        first = await h.wait_for_message()
+        assert first["text"] == "叫应" and first["chat_id"] == 1
+        assert min(m["seq"] for m in await h.messages()) == first["seq"]
+
+
+async def test_an_edit_waits_for_its_message(sqlite_harness):
+    h = sqlite_harness
+    tg = await h.bind("孙丽")
+    with h.session() as s:
+        original = outbox.enqueue(s, chat_id=tg, payload=outbox.text("第一版", [[outbox.button("按钮", "x:1")]]),
+                                  dedupe_key="t:orig", priority=outbox.ROUTINE)
+        outbox.enqueue(s, chat_id=tg, payload=outbox.edit(original.id, "第二版", []), dedupe_key="t:edit",
+                       priority=outbox.CALLOUT)  # would go first if it did not wait
+    await h.drain_outbox()
+    msgs = await h.messages(tg)
+    assert len(msgs) == 1 and msgs[0]["text"] == "第二版" and msgs[0]["edits"]
+    assert states(h) == {"sent": 2}
+
+
+async def test_blocked_user_fails_the_row_and_keeps_the_error(sqlite_harness):
+    h = sqlite_harness
+    tg = await h.bind("周敏")
+    await h.users.block(tg)
+    queue(h, [(tg, "你好", outbox.ROUTINE)])
+    await h.drain_outbox()
+    with h.session() as s:
+        row = s.exec(select(Outbox).where(Outbox.dedupe_key == "t:你好")).one()
+    assert row.state == "failed" and "Forbidden" in row.last_error
+
+
+def test_wake_up_comes_after_the_outermost_commit(store):
+    """The sender is woken when a row is visible to it: not when outbox.enqueue's SAVEPOINT is
+    released (SQLAlchemy fires after_commit for that too), but when the transaction commits."""
+    from bot.telegram.sender import add_enqueue_listener
+
+    seen: list[bool] = []
+
+    def check() -> None:
+        with store.session() as other:
+            seen.append(other.exec(select(Outbox).where(Outbox.dedupe_key == "t:wake")).first() is not None)
+
+    remove = add_enqueue_listener(check)
+    try:
+        with store.session() as s:
+            outbox.enqueue(s, chat_id=1, payload=outbox.text("wake"), dedupe_key="t:wake")
+            assert seen == []  # savepoint released, transaction still open
+        assert seen == [True]
+        with store.session() as s:  # a duplicate adds nothing and wakes nobody
+            assert outbox.enqueue(s, chat_id=1, payload=outbox.text("wake"), dedupe_key="t:wake") is None
+        assert seen == [True]
+    finally:
+        remove()
+
+
+async def test_a_text_over_telegrams_limit_goes_out_in_parts(sqlite_harness):
+    h = sqlite_harness
+    tg = await h.bind("孙丽")
+    lines = [f"第{n:04d}行 " + "安全生产" * 20 for n in range(120)]  # about 10,000 characters
+    with h.session() as s:
+        outbox.enqueue(s, chat_id=tg, payload=outbox.text("\n".join(lines), [[outbox.button("下一页", "o:p:2")]]),
+                       dedupe_key="t:long")
+    await h.drain_outbox()
+    msgs = await h.messages(tg)
+    assert len(msgs) == 3 and all(len(m["text"]) <= 4096 for m in msgs)
+    assert "\n".join(m["text"] for m in msgs) == "\n".join(lines)
+    assert msgs[-1]["reply_markup"] and not msgs[0]["reply_markup"]
