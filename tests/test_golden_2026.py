@@ -36,7 +36,8 @@ QUARTERS = ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
 FIVE = {"王海涛", "赵明", "李卫东", "刘强", "陈峰"}
 TASKS = {
     "key-01": FIVE, "key-02": {MAIN, CHARGE}, "key-03": FIVE, "key-04": {MAIN, "王海涛", CHARGE, "刘强", "陈峰"},
-    "key-05": {"王海涛", CHARGE, "刘强", "陈峰"}, "key-06a": {CHARGE, "刘强"}, "key-06b": {CHARGE, "刘强"},
+    "key-05": {"王海涛", CHARGE, "刘强", "陈峰"}, "key-06": {CHARGE, "刘强"}, "key-06a": {CHARGE, "刘强"},
+    "key-06b": {CHARGE, "刘强"},
     "key-06c": {CHARGE, "刘强"}, "key-13": {MAIN, CHARGE}, "key-15": FIVE, "key-16": {MAIN, CHARGE, "陈峰"},
     **{f"key-{n:02d}": {CHARGE} for n in (7, 8, 9, 10, 11, 12, 14, 17, 18, 19, 20)},
 }
