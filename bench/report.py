@@ -290,6 +290,9 @@ class Loader:
                             f"coalesce((SELECT max({col}) FROM {table}), 1))")
         self.raw.commit()
         cur.execute("ANALYZE")
+        if self.sqlite:  # give the page cache back: the measurements after this use normal settings
+            cur.execute("PRAGMA cache_size = -2000")
+            cur.execute("PRAGMA shrink_memory")
         self.raw.commit()
         cur.close()
         self.raw.close()
@@ -326,6 +329,11 @@ def populate(store: Store, people: int, photo_share: float, data_dir: Path) -> t
 # ---------------------------------------------------------------------------------------------
 # Measurements
 # ---------------------------------------------------------------------------------------------
+def rss_mb() -> float:
+    """Peak resident memory of this process so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def timed(fn: Callable[[], object], runs: int) -> tuple[list[float], object]:
     out, result = [], None
     for _ in range(runs):
@@ -373,6 +381,8 @@ class Figures:
     export_s: float = 0.0
     export_rows: dict[str, int] = field(default_factory=dict)
     export_mb: float = 0.0
+    peak_before_export: float = 0.0
+    peak_after_export: float = 0.0
     verify_s: float = 0.0
     verify_chain_s: float = 0.0
     verify_inserted_s: float = 0.0
@@ -421,9 +431,11 @@ def measure(backend: str, url: str, args, data_dir: Path, workdir: Path) -> Figu
 
         if not args.skip_export:
             out = workdir / f"export-{backend}.xlsx"
+            fig.peak_before_export = rss_mb()
             t = time.perf_counter()
             result = export.write_xlsx(store, out, date(YEAR, 1, 1), date(YEAR, 12, 31), NOW, data_dir=data_dir)
             fig.export_s = time.perf_counter() - t
+            fig.peak_after_export = rss_mb()
             fig.export_rows = result.rows
             fig.export_mb = out.stat().st_size / 1e6
             out.unlink()
@@ -477,7 +489,7 @@ def report(figs: list[Figures], command: str, total_s: float) -> str:
         "## Assessment at scale: who has not reported, full-year export, verify",
         "",
         f"Command: `{command}` (total {total_s / 60:.1f} min, peak RSS "
-        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB). Machine: {os.cpu_count()} CPUs, "
+        f"{rss_mb():.0f} MB). Machine: {os.cpu_count()} CPUs, "
         "shared with other work while it ran.",
         "",
         f"Data: {f0.people:,} people in {UNITS} units, 21 duties (10 monthly, 6 quarterly, 3 half-yearly, 2 yearly) → "
@@ -496,6 +508,8 @@ def report(figs: list[Figures], command: str, total_s: float) -> str:
     if any(f.export_s for f in figs):
         lines.append("| full-year export (s) | " + " | ".join(
             f"{f.export_s:.0f} ({sum(f.export_rows.values()):,} rows, {f.export_mb:.0f} MB)" for f in figs) + " |")
+        lines.append("| peak RSS before → after the export (MB) | " + " | ".join(
+            f"{f.peak_before_export:.0f} → {f.peak_after_export:.0f}" for f in figs) + " |")
     lines.append("| **verify: s per 100,000 ledger records** (chain walk + unchained-row check) | " + " | ".join(
         f"**{(f.verify_chain_s + f.verify_inserted_s) / max(f.verify_records, 1) * 100_000:.1f}**" for f in figs)
         + " |")

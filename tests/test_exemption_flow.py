@@ -92,7 +92,7 @@ async def test_exemption_asked_from_a_reminder_and_approved(harness):
     assert verify.verify(h.store.engine, h.settings.data_dir).ok
 
 
-async def test_leave_command_then_office_rank_and_export(harness):
+async def test_leave_command_then_office_rank_and_export(harness, monkeypatch):
     h = harness
     leader, office = await h.bind(LEADER), await h.bind(OFFICE)
     iid = make_instance(h, LEADER, due_in=timedelta(days=1))
@@ -145,3 +145,10 @@ async def test_leave_command_then_office_rank_and_export(harness):
         assert z.namelist() == [f"履职档案_{LEADER}_2026-01-01_2026-12-31.xlsx"]
     await h.users.send_text(office, "/export 无名氏")
     await h.wait_for_message(office, contains="未知人员")
+    # Past Telegram's upload limit the office is told where the file is instead.
+    from bot.telegram.handlers import assessment as handler
+
+    monkeypatch.setattr(handler, "TELEGRAM_UPLOAD_LIMIT", 100)
+    await h.users.send_text(office, "/export 2026-01-01 2026-03-31")
+    big = await h.wait_for_message(office, contains="超过 Telegram 50 MB")
+    assert "exports/" in big["text"]

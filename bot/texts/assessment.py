@@ -67,10 +67,19 @@ EXPORT_USAGE = (
 EXPORT_WORKING = "正在生成 {what}（{start}—{end}），稍候……"
 EXPORT_CAPTION = "{what} {start}—{end}\n账本链头 #{seq} {head}"
 EXPORT_FAILED = "导出失败：{error}"
+EXPORT_TOO_BIG = (
+    "{what}已生成，但有 {mb} MB，超过 Telegram 50 MB 的发送上限。文件在服务器上：{path}\n"
+    "可缩短日期范围，或在服务器上运行 dutybot export。"
+)
 EXPORT_UNKNOWN_PERSON = "未知人员 “{name}” / unknown person."
 EXPORT_BAD_DATE = "日期应为 YYYY-MM-DD / dates must be YYYY-MM-DD: {text}"
 EXPORT_WHAT_ALL = "履职记录"
 EXPORT_WHAT_PERSON = "{name}履职档案"
+
+# --- command menu ---------------------------------------------------------------------------
+COMMAND_LEAVE = "申请免考核（请假/出差/因公）"
+COMMAND_RANK = "季度考核排名"
+COMMAND_EXPORT = "导出考核表 / 个人履职档案"
 
 # --- access -----------------------------------------------------------------------------------
 OFFICE_ONLY = "仅安委办可用 / office staff only."

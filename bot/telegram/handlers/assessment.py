@@ -30,8 +30,9 @@ from bot.texts import fmt
 log = logging.getLogger(__name__)
 
 COMMANDS: list[tuple[str, str]] = []
-OFFICE_COMMANDS = [("rank", "季度考核排名"), ("export", "导出考核表 / 个人履职档案")]
+OFFICE_COMMANDS = [("rank", T.COMMAND_RANK), ("export", T.COMMAND_EXPORT)]
 EXPORT_DIR = "exports"
+TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024  # bots may send documents up to 50 MB
 
 
 def register(app: Application) -> None:
@@ -214,9 +215,14 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             with ctx.store.session() as s:
                 _send(s, chat_id, f"{key}:failed", T.EXPORT_FAILED.format(error=type(e).__name__), person.id)
             return
-        caption = T.EXPORT_CAPTION.format(what=what, start=start, end=end, seq=result.head_seq or 0,
-                                          head=result.head_hash[:16])
+        size = (data_dir / rel).stat().st_size
         with ctx.store.session() as s:
+            if size > TELEGRAM_UPLOAD_LIMIT:  # the sender would fail: say where the file is instead
+                _send(s, chat_id, f"{key}:big", T.EXPORT_TOO_BIG.format(
+                    what=what, mb=round(size / 1e6), path=(data_dir / rel).resolve()), person.id)
+                return
+            caption = T.EXPORT_CAPTION.format(what=what, start=start, end=end, seq=result.head_seq or 0,
+                                              head=result.head_hash[:16])
             outbox.enqueue(s, chat_id=chat_id, payload=outbox.document(rel, filename, caption),
                            dedupe_key=f"{key}:file", priority=outbox.INTERACTIVE, person_id=person.id)
 

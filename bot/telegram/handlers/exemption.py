@@ -36,7 +36,7 @@ from bot.texts import assessment as T
 from bot.texts import fmt
 
 ORDER = 40  # before the check-in catch-all (95): a draft's text is the request, not a check-in
-COMMANDS = [("leave", "申请免考核（请假/出差/因公）")]
+COMMANDS = [("leave", T.COMMAND_LEAVE)]
 
 
 def register(app: Application) -> None:
