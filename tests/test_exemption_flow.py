@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import select
 
 from bot import clock
-from bot.services import exemptions, outbox, verify
-from bot.store.models import DutyInstance, Exemption
+from bot.services import exemptions, outbox, reminders, verify
+from bot.store.models import Duty, DutyInstance, Exemption
 
 pytest_plugins = ["harness"]
 pytest.register_assert_rewrite("harness")
@@ -40,12 +40,13 @@ async def test_exemption_asked_from_a_reminder_and_approved(harness):
     h = harness
     leader, office, other = await h.bind(LEADER), await h.bind(OFFICE), await h.bind(OTHER_OFFICE)
     iid = make_instance(h, LEADER, due_in=timedelta(days=2))
-    # What a reminder carries (the reminders engineer adds exemptions.ask_button to its keyboard).
+    # The real reminder keyboard, as the reminder jobs queue it.
     with h.session() as s:
-        outbox.enqueue(s, chat_id=leader, payload=outbox.text("提醒：安全检查", [[exemptions.ask_button(iid)]]),
-                       dedupe_key=f"test-remind:{iid}")
+        inst = s.get(DutyInstance, iid)
+        payload = reminders.reminder_payload(inst, s.get(Duty, inst.duty_id), "提醒")
+        outbox.enqueue(s, chat_id=leader, payload=payload, dedupe_key=f"test-remind:{iid}")
     reminder = await h.wait_for_message(leader, contains="提醒")
-    assert buttons(reminder) == [f"x:ask:{iid}"]
+    assert buttons(reminder)[-1] == f"x:ask:{iid}"
 
     await h.users.press_button(leader, reminder["message_id"], f"x:ask:{iid}")
     kinds = await h.wait_for_message(leader, contains="请选择事由类型")

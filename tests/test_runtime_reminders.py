@@ -90,7 +90,8 @@ async def test_reminder_text_buttons_and_dedupe(h):
     buttons = [b for row in msg["reply_markup"]["inline_keyboard"] for b in row]
     assert [(b["text"], b["callback_data"]) for b in buttons] == [
         ("报告完成", f"r:done:{inst.id}"), ("上传佐证", f"r:upload:{inst.id}"),
-        ("稍后提醒", f"r:snooze:{inst.id}"), ("查看条款", f"r:clause:{inst.id}")]
+        ("稍后提醒", f"r:snooze:{inst.id}"), ("查看条款", f"r:clause:{inst.id}"),
+        ("申请免考核", f"x:ask:{inst.id}")]
     # The same job again (a restart, a double fire): nothing new is queued or sent.
     again = await h.run_job("insp:remind:open", at(12, 1, 9, 1))
     assert again.queued == 0

@@ -29,7 +29,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.services import outbox
+from bot.services import exemptions, outbox
 from bot.store.models import Duty, DutyInstance, KeyValue, Outbox, Person, Unit
 from bot.texts import fmt
 from bot.texts import reminders as T
@@ -213,6 +213,7 @@ def reminder_buttons(instance_id: int) -> outbox.Buttons:
     return [
         [outbox.button(T.BUTTON_DONE, f"r:done:{instance_id}"), outbox.button(T.BUTTON_UPLOAD, f"r:upload:{instance_id}")],
         [outbox.button(T.BUTTON_SNOOZE, f"r:snooze:{instance_id}"), outbox.button(T.BUTTON_CLAUSE, f"r:clause:{instance_id}")],
+        [exemptions.ask_button(instance_id)],
     ]
 
 

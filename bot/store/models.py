@@ -223,7 +223,7 @@ class Outbox(SQLModel, table=True):
     payload: dict = _json(dict)  # {"method": "sendMessage", ...}; see bot/services/messages.py
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    state: str = "pending"  # pending | sending | sent | failed
+    state: str = "pending"  # pending | sending | sent | failed | skipped (duty done meanwhile) | cancelled
     attempts: int = 0
     claimed_until: datetime | None = _dt()
     sent_at: datetime | None = _dt()
