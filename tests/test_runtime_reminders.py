@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from bot.services import reminders
-from bot.store.models import DutyInstance, Outbox
+from bot.store.models import DutyInstance, Exemption, Outbox
 from schedules import Schedule, compile_jobs, load_catalog_text
 
 pytest_plugins = ["harness"]
@@ -73,6 +73,17 @@ async def test_open_creates_instances_once(h):
     rows = [i for i in instances(h) if i.period_key == "2026-12"]
     assert [(i.person_id, i.required, i.status) for i in rows] == [("乙", 2, "open"), ("甲", 2, "open")]
     assert rows[0].due_at == at(12, 31, 18) and rows[0].closes_at == at(1, 3, 18, year=2027)
+
+
+async def test_an_approved_leave_excuses_instances_opened_later(h):
+    with h.session() as s:
+        s.add(Exemption(person_id="甲", reason_kind="出差", reason="赴外地学习", state="approved", decided_by="丙",
+                        date_from=at(11, 30, 0, 0), date_to=at(12, 31, 23, 59), decided_at=at(11, 28, 10)))
+    await h.run_job("insp:open", at(12, 1, 0, 0))
+    december = {i.person_id: i.status for i in instances(h) if i.period_key == "2026-12"}
+    assert december == {"甲": "excused", "乙": "open"}
+    report = await h.run_job("insp:remind:open", at(12, 1, 9, 0))
+    assert not [r for r in reminder_rows(h) if r.person_id == "甲"], report  # nobody reminds an excused duty
 
 
 async def test_reminder_text_buttons_and_dedupe(h):

@@ -131,7 +131,10 @@ def open_item(session: Session, schedule: Schedule, item_id: str, now: datetime,
               active: set[str] | None = None) -> int:
     item = _item(schedule, item_id)
     active = _active_people(session) if active is None else active
-    return sum(ensure_instances(session, schedule, w, item.who, active) for w in live_windows(schedule, item_id, now))
+    created = sum(ensure_instances(session, schedule, w, item.who, active) for w in live_windows(schedule, item_id, now))
+    if created:  # a leave approved before the period opened covers its new instances too
+        exemptions.excuse_covered(session, now, tz=schedule.tz)
+    return created
 
 
 # ------------------------------------------------------------------------------------------------
