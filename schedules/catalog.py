@@ -212,6 +212,25 @@ class Scoring:
 
 
 @dataclass(frozen=True)
+class RankingStep:
+    """What happens to a unit in the bottom `after` quarters in a row (seed 003's 季度考核排名)."""
+
+    after: int
+    action: str  # 通报批评 | 约谈
+    by: str | None = None  # whose 约谈: a role name
+
+
+@dataclass(frozen=True)
+class Assessment:
+    bottom: int = 2  # the lowest N units each quarter are flagged
+    top: int = 2  # the highest N are commended
+    units: tuple[str, ...] = ()  # the units ranked; empty: every unit with something to count
+    steps: tuple[RankingStep, ...] = (
+        RankingStep(1, "通报批评"), RankingStep(2, "约谈", "分管负责人"), RankingStep(3, "约谈", "主要负责人"),
+    )
+
+
+@dataclass(frozen=True)
 class Catalog:
     timezone: str = "Asia/Shanghai"
     defaults: Defaults = field(default_factory=Defaults)
@@ -225,6 +244,7 @@ class Catalog:
     extra_workdays: tuple[date, ...] = ()  # 调休 working days for years chinese-calendar does not know
     callouts: dict[Level, CalloutPolicy] = field(default_factory=dict)
     scoring: Scoring = field(default_factory=Scoring)
+    assessment: Assessment = field(default_factory=Assessment)
     path: str = "duties.yaml"
 
     @cached_property

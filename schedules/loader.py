@@ -20,6 +20,7 @@ import yaml
 
 from . import holidays as hol
 from .catalog import (
+    Assessment,
     CalloutPolicy,
     Catalog,
     Defaults,
@@ -32,6 +33,7 @@ from .catalog import (
     PeriodKind,
     Person,
     QuietHours,
+    RankingStep,
     Reminder,
     Scoring,
     Source,
@@ -247,7 +249,8 @@ class _CatalogReader(_Reader):
         if top is None:
             return None
         self.unknown_keys(top, {"timezone", "defaults", "units", "roles", "people", "duties", "tasks",
-                                "holiday_checks", "holidays", "extra_workdays", "callouts", "scoring"}, "duties.yaml")
+                                "holiday_checks", "holidays", "extra_workdays", "callouts", "scoring", "assessment"},
+                          "duties.yaml")
         timezone = self.timezone(_get(top, "timezone"))
         defaults = self.defaults(_get(top, "defaults"))
         units = self.units(_get(top, "units"))
@@ -260,14 +263,16 @@ class _CatalogReader(_Reader):
         workdays = tuple(d for d in (self.day(n, "extra_workdays") for n in self.seq(_get(top, "extra_workdays"), "extra_workdays")) if d)
         callouts = self.callouts(_get(top, "callouts"))
         scoring = self.scoring(_get(top, "scoring"))
+        assessment, step_nodes = self.assessment(_get(top, "assessment"))
         catalog = Catalog(
             timezone=timezone, defaults=defaults, units=tuple(u for u, _ in units), roles=roles,
             people=tuple(p for p, _ in people), duties=tuple(d for d, _ in duties),
             tasks=tuple(t for t, _ in tasks), holiday_checks=tuple(c for c, _ in checks),
             holidays=tuple(spans), extra_workdays=workdays,
-            callouts={p.level: p for p, _ in callouts}, scoring=scoring, path=self.path,
+            callouts={p.level: p for p, _ in callouts}, scoring=scoring, assessment=assessment,
+            path=self.path,
         )
-        _Validator(self, catalog, units, people, duties, tasks, checks, callouts, root).run()
+        _Validator(self, catalog, units, people, duties, tasks, checks, callouts, step_nodes, root).run()
         return catalog
 
     def timezone(self, node: _Node | None) -> str:
@@ -532,6 +537,31 @@ class _CatalogReader(_Reader):
             ), value))
         return out
 
+    def assessment(self, node: _Node | None) -> tuple[Assessment, list[tuple[RankingStep, _Node]]]:
+        base = Assessment()
+        if node is None:
+            return base, []
+        fields = self.mapping(node, "assessment") or {}
+        self.unknown_keys(fields, {"bottom", "top", "units", "steps"}, "assessment")
+        steps = []
+        for item in self.seq(_get(fields, "steps"), "steps"):
+            sf = self.mapping(item, "step")
+            if sf is None:
+                continue
+            self.unknown_keys(sf, {"after", "action", "by"}, "assessment.steps")
+            action = self.string(_get(sf, "action"), "action")
+            if not action or _get(sf, "after") is None:
+                self.error(item, "每一步需要 after 和 action / a step needs `after` and `action`")
+                continue
+            steps.append((RankingStep(self.integer(_get(sf, "after"), 1, "after", minimum=1), action,
+                                      self.string(_get(sf, "by"), "by")), item))
+        return Assessment(
+            bottom=self.integer(_get(fields, "bottom"), base.bottom, "bottom"),
+            top=self.integer(_get(fields, "top"), base.top, "top"),
+            units=self.strings(_get(fields, "units"), "units"),
+            steps=tuple(s for s, _ in steps) if _get(fields, "steps") is not None else base.steps,
+        ), steps
+
     def scoring(self, node: _Node | None) -> Scoring:
         if node is None:
             return Scoring()
@@ -575,10 +605,11 @@ DEFAULT_REMINDERS = tuple(parse_reminder(s) for s in ("open", "-7d", "-3d", "-1d
 class _Validator:
     """Cross-references: ids, roles, people, units, deputy/superior cycles, callout escalation."""
 
-    def __init__(self, r: _Reader, catalog: Catalog, units, people, duties, tasks, checks, callouts, root: _Node):
+    def __init__(self, r: _Reader, catalog: Catalog, units, people, duties, tasks, checks, callouts, steps,
+                 root: _Node):
         self.r, self.c = r, catalog
         self.units, self.people, self.duties, self.tasks = units, people, duties, tasks
-        self.checks, self.callouts, self.root = checks, callouts, root
+        self.checks, self.callouts, self.steps, self.root = checks, callouts, steps, root
 
     def run(self) -> None:
         self.unique("单位 / unit", [(u.id, n) for u, n in self.units])
@@ -630,6 +661,18 @@ class _Validator:
         for p, node in self.callouts:
             self.check_who(p.who, node)
             self.check_escalation(p, node)
+        self.check_assessment()
+
+    def check_assessment(self) -> None:
+        for step, node in self.steps:
+            if step.by and step.by not in self.c.roles:
+                self.r.error(_get(node.value, "by") or node, f"未知角色 “{step.by}” / unknown role")
+        section = _get(self.root.value, "assessment")
+        units_node = _get(section.value, "units") if section and isinstance(section.value, dict) else None
+        unit_ids = {u.id for u in self.c.units}
+        for unit in self.c.assessment.units:
+            if unit not in unit_ids:
+                self.r.error(_find(units_node, unit) or units_node or self.root, f"未知单位 “{unit}” / unknown unit")
 
     def unique(self, what: str, items: list[tuple[str, _Node]]) -> None:
         seen: dict[str, _Node] = {}

@@ -259,3 +259,23 @@ def test_example_loads_and_copies_keep_their_positions(tmp_path):
     assert [(p.path, p.line, p.col) for p in e.value.problems] == [(str(bad), line, 16)]
     shutil.copy(EXAMPLE, tmp_path / "ok.yaml")
     assert load_catalog(tmp_path / "ok.yaml").path == str(tmp_path / "ok.yaml")
+
+
+def test_assessment_settings_reach_the_ranking_policy():
+    from bot.services.assessment import RankingPolicy, Step, policy_from
+
+    text = (CATALOGS / "valid_small.yaml").read_text(encoding="utf-8")
+    assert policy_from(load_catalog_text(text)) == RankingPolicy()  # seed 003's rules by default
+    custom = load_catalog_text(text + "assessment:\n  bottom: 1\n  top: 0\n  units: [安全部, 办公室]\n"
+                                      "  steps:\n    - {after: 2, action: 约谈, by: 主要负责人}\n")
+    policy = policy_from(custom)
+    assert (policy.bottom, policy.top, policy.units) == (1, 0, ("安全部", "办公室"))
+    assert policy.steps == (Step(2, "约谈", "主要负责人"),)
+
+
+def test_assessment_with_an_unknown_role_or_unit(capsys):
+    path, lines = check(capsys, "assessment_bad.yaml")
+    n = len((CATALOGS / "valid_small.yaml").read_text(encoding="utf-8").splitlines())
+    expect(lines, path, n + 3, 16, "未知单位 “财务部”")
+    expect(lines, path, n + 6, 34, "未知角色 “书记”")
+    assert len(lines) == 2
