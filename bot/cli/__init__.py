@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = []
     for info in pkgutil.iter_modules(__path__):
-        if info.name in ("context", "output"):
+        if info.name in ("args", "context", "output"):
             continue
         modules.append(importlib.import_module(f"{__name__}.{info.name}"))
     for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 50), m.__name__)):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from datetime import date
 from pathlib import Path
@@ -13,23 +12,18 @@ from bot import clock
 from bot.services import assessment, export
 from bot.store.models import Person
 
+from .args import day
 from .context import CommandError
 from .rank import catalog_or_none, moment, zone
 
 ORDER = 70
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD / date must be YYYY-MM-DD: {text!r}") from None
-
 
 def register(sub) -> None:
     p = sub.add_parser("export", help="导出考核表（xlsx）或个人履职档案（zip） / export the assessment workbook")
-    p.add_argument("--from", dest="start", type=_day, metavar="DATE", help="起（按截止日期）/ from (default: 1 January)")
-    p.add_argument("--to", dest="end", type=_day, metavar="DATE", help="止，含当日 / to, inclusive (default: today)")
+    p.add_argument("--from", dest="start", type=day, metavar="DATE", help="起（按截止日期）/ from (default: 1 January)")
+    p.add_argument("--to", dest="end", type=day, metavar="DATE", help="止，含当日 / to, inclusive (default: today)")
     p.add_argument("--out", metavar="FILE", help="输出文件 / output file (default: a name with the dates)")
     p.add_argument("--person", metavar="NAME", help="只导出某人 / one person (name or id)")
     p.add_argument("--format", choices=["xlsx", "zip"], help="zip = 履职档案 with photos (needs --person)")

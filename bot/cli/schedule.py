@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 
 from schedules import InstanceSpec, Schedule
 
+from .args import day
 from .output import print_json, print_table
 
 ORDER = 20
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD / date must be YYYY-MM-DD: {text!r}") from None
-
 
 def register(sub) -> None:
     p = sub.add_parser("schedule", help="显示排期 / the compiled calendar of duty instances")
-    p.add_argument("--from", dest="start", type=_day, required=True, metavar="DATE")
-    p.add_argument("--to", dest="end", type=_day, required=True, metavar="DATE", help="含当日 / inclusive")
+    p.add_argument("--from", dest="start", type=day, required=True, metavar="DATE")
+    p.add_argument("--to", dest="end", type=day, required=True, metavar="DATE", help="含当日 / inclusive")
     p.add_argument("--person", metavar="NAME", help="只看某人 / one person (name or id)")
     p.add_argument("--format", choices=["table", "json", "ics"], default="table")
     p.set_defaults(func=run)
