@@ -71,7 +71,7 @@ async def test_photo_checkin_from_a_reminder_is_stored_by_sha256(bot):
     iid = open_instance(h)
     reminder = await remind(h, tg, iid)
     assert [b["callback_data"] for row in reminder["reply_markup"]["inline_keyboard"] for b in row] == [
-        f"r:done:{iid}", f"r:upload:{iid}", f"r:snooze:{iid}", f"r:clause:{iid}"]
+        f"r:done:{iid}", f"r:upload:{iid}", f"r:snooze:{iid}", f"r:clause:{iid}", f"x:ask:{iid}"]
     await tap(h, tg, reminder, f"r:done:{iid}", expect="请报告「带队检查安全生产工作」")
 
     data = jpeg(taken="2026:11:20 09:41:07", size=(640, 480))
