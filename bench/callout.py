@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import json
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from sandbox_bench import TOKEN, SandboxProcess, percentile  # noqa: E402
 from sqlmodel import col, func, select  # noqa: E402
 
 from bot import clock  # noqa: E402
@@ -46,7 +47,6 @@ from bot.telegram.context import BotContext  # noqa: E402
 from bot.telegram.sandbox import SandboxClient  # noqa: E402
 from schedules import Schedule, load_catalog_text  # noqa: E402
 
-TOKEN = "1000000001:BENCH-token"
 FIRST_TG = 30_000_000
 OFFICE_TG = FIRST_TG - 1
 ROUTINE_TG = 40_000_000
@@ -64,28 +64,6 @@ def catalogue(people: int, units: int = 40) -> str:
     lines += ["duties: []", "callouts:", "  red:", "    who: [部门负责人]", "    ack_within: 10m",
               "    recall_every: 5m", "    recalls: 2", "    escalate: [office]", "    report_within: 30m"]
     return "\n".join(lines) + "\n"
-
-
-class SandboxProcess:
-    """The sandbox in its own process, so the bot's figures are the bot's alone."""
-
-    def __init__(self):
-        args = [sys.executable, "-m", "bot.telegram.sandbox", "--port", "0", "--allow-unknown-chats"]
-        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        self.urls = json.loads(self.proc.stdout.readline())
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 class Bot:

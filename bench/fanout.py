@@ -33,7 +33,9 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from sandbox_bench import TOKEN, SandboxProcess, percentile  # noqa: E402
 from sqlmodel import func, select  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
@@ -45,7 +47,6 @@ from bot.telegram.sandbox import Limits, SandboxClient  # noqa: E402
 from schedules import Schedule, compile_jobs, load_catalog_text, next_fire_time  # noqa: E402
 
 SH = ZoneInfo("Asia/Shanghai")
-TOKEN = "1000000001:BENCH-token"
 FIRST_TG = 10_000_000
 
 
@@ -86,30 +87,6 @@ def next_reminder(schedule: Schedule, after: datetime) -> tuple[str, datetime]:
             if at and (best is None or at < best[1]):
                 best = (spec.id, at)
     return best
-
-
-class SandboxProcess:
-    """The sandbox in its own process, so the bot's figures are the bot's alone."""
-
-    def __init__(self, limits: bool = True):
-        args = [sys.executable, "-m", "bot.telegram.sandbox", "--port", "0", "--allow-unknown-chats"]
-        if not limits:
-            args.append("--no-limits")
-        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        self.urls = json.loads(self.proc.stdout.readline())
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 # ------------------------------------------------------------------------------------------------

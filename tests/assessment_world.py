@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from PIL import Image
 
 from bot.services import ledger
+from bot.store import Store
 from bot.store.models import CheckIn, Duty, DutyInstance, Evidence, Person, Unit
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -96,3 +98,17 @@ def add_checkin(session, inst: DutyInstance | None, person: str, when: datetime,
 
 def local_noon(day) -> datetime:
     return datetime.combine(day, time(12), SH).astimezone(UTC)
+
+
+def built_world(backend: str, base: Path, build: Callable[[Store, Path], dict]) -> Iterator[tuple[Store, Path, dict]]:
+    """For a module-scoped fixture to `yield from`: a fresh database on `backend` under `base`, filled by
+    `build(store, data_dir)`; yields (store, data_dir, what build returned), then drops the database."""
+    from conftest import make_database_url
+
+    url, drop = make_database_url(backend, base)
+    store = Store(url)
+    data_dir = base / "data"
+    ids = build(store, data_dir)
+    yield store, data_dir, ids
+    store.dispose()
+    drop()

@@ -105,3 +105,18 @@ def wipe(store: Store) -> None:
     with store.session() as s:
         for table in reversed(SQLModel.metadata.sorted_tables):
             s.exec(table.delete())
+
+
+# `cat` and `db` for the service-level tests: import callout_cat and callout_db (with module_store);
+# pytest knows them by these names, and the tests' `db`/`cat` parameters then shadow no import.
+@pytest.fixture(name="cat")
+def callout_cat():
+    return small_catalog()
+
+
+@pytest.fixture(name="db")
+def callout_db(module_store, cat):
+    """module_store emptied, then seeded with the small catalogue."""
+    wipe(module_store)
+    seed(module_store, cat)
+    return module_store

@@ -45,13 +45,14 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -294,6 +295,18 @@ async def sqlite_harness(sqlite_url, tmp_path):
 # ------------------------------------------------------------------------------------------------
 # the bot as a real process
 # ------------------------------------------------------------------------------------------------
+@contextlib.asynccontextmanager
+async def limited_sandbox() -> AsyncIterator[Sandbox]:
+    """A sandbox with Telegram's flood limits that accepts unknown chats, its control client as `.users`
+    (for a module's own `sandbox` fixture: `async with limited_sandbox() as sb: yield sb`)."""
+    sb = Sandbox(limits=Limits(), token=None, allow_unknown_chats=True)
+    await sb.start()
+    async with SandboxClient(sb.control_url) as users:
+        sb.users = users
+        yield sb
+    await sb.stop()
+
+
 READY_MARK = "ready:"
 _LIVE: set[BotProcess] = set()
 

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from callout_fixtures import T0, module_store, seed, small_catalog, wipe  # noqa: F401
+from callout_fixtures import T0, callout_cat, callout_db, module_store  # noqa: F401
 from sqlmodel import select
 
 from bot.services import callout_flow as flow
 from bot.store.models import Callout, Person
-
-
-@pytest.fixture
-def cat():
-    return small_catalog()
-
-
-@pytest.fixture
-def db(module_store, cat):  # noqa: F811
-    wipe(module_store)
-    seed(module_store, cat)
-    return module_store
 
 
 def tap(db, cat, data):

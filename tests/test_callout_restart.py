@@ -13,13 +13,12 @@ from bot.services import callouts
 from bot.store import Store
 from bot.store.models import CalloutTarget, Outbox
 from bot.store.sync import sync_catalog
-from bot.telegram.sandbox import Limits, Sandbox, SandboxClient
 from schedules import load_catalog_text
 
 pytest_plugins = ["harness"]
 pytest.register_assert_rewrite("harness")
 from conftest import make_database_url  # noqa: E402
-from harness import BotProcess, eventually  # noqa: E402
+from harness import BotProcess, eventually, limited_sandbox  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]
 LEADERS = 40
@@ -55,12 +54,8 @@ callouts:
 
 @pytest.fixture
 async def sandbox():
-    sb = Sandbox(limits=Limits(), token=None, allow_unknown_chats=True)
-    await sb.start()
-    async with SandboxClient(sb.control_url) as users:
-        sb.users = users
+    async with limited_sandbox() as sb:
         yield sb
-    await sb.stop()
 
 
 def _calls(sandbox) -> Counter:

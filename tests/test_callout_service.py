@@ -6,24 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from callout_fixtures import T0, deliver, module_store, seed, small_catalog, texts, wipe  # noqa: F401
+from callout_fixtures import T0, callout_cat, callout_db, deliver, module_store, texts  # noqa: F401
 from sqlmodel import select
 
 from bot.services import callout_reports, callouts, ledger
 from bot.services.callout_records import callout_records, callout_status
 from bot.store.models import Callout, CalloutTarget, LedgerEntry, Outbox, Person
-
-
-@pytest.fixture
-def cat():
-    return small_catalog()
-
-
-@pytest.fixture
-def db(module_store, cat):  # noqa: F811
-    wipe(module_store)
-    seed(module_store, cat)
-    return module_store
 
 
 def s_(seconds: float):

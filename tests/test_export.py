@@ -9,13 +9,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from assessment_world import add_checkin, add_duty, add_instance, add_person, add_units, at, jpeg
-from conftest import BACKENDS, make_database_url
+from assessment_world import add_checkin, add_duty, add_instance, add_person, add_units, at, built_world, jpeg
+from conftest import BACKENDS
 from sqlmodel import select
 
 from bot.cli import main as cli
 from bot.services import export, ledger, xlsx
-from bot.store import Store
 from bot.store.models import Callout, CalloutTarget, Evidence, Exemption
 
 NOW = at(2026, 7, 1, 12, 0)
@@ -73,14 +72,7 @@ def build(store, data_dir) -> dict:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def world(request, tmp_path_factory):
-    base = tmp_path_factory.mktemp(f"export-{request.param}")
-    url, drop = make_database_url(request.param, base)
-    store = Store(url)
-    data_dir = base / "data"
-    ids = build(store, data_dir)
-    yield store, data_dir, ids
-    store.dispose()
-    drop()
+    yield from built_world(request.param, tmp_path_factory.mktemp(f"export-{request.param}"), build)
 
 
 def rows(ws) -> list[list]:

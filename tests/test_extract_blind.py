@@ -9,22 +9,15 @@ estimate accuracy on unseen lists.
 
 from __future__ import annotations
 
-import hashlib
-import io
 from pathlib import Path
 
 import pytest
-import yaml
 
-from bot.importer import read_list, run_import_list
-from schedules import load_catalog_text
-from schedules.extract import extract
-from schedules.extract.evaluate import Score, score
+pytest.register_assert_rewrite("extract_blind_support")
+import extract_blind_support as blind  # noqa: E402
 
-FIXTURES = Path(__file__).parent / "fixtures"
-BLIND = FIXTURES / "holdout_blind"
-TABLES = sorted((BLIND / "expected").glob("*.yaml"))
-YEAR = 2026  # as bench/extract_accuracy.py and bench/extract_blind.py
+BLIND = blind.FIXTURES / "holdout_blind"
+TABLES = blind.tables(BLIND)
 
 # First run, before any change prompted by these lists (bench/RESULTS.md, history): 76/78 found, 5 false
 # duties among 81 drafted. After tuning on them (bench/RESULTS.md, "now tuning fixtures"):
@@ -49,47 +42,23 @@ SHA256 = {
 }
 
 
-def _table(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
 def test_blind_lists_and_tables_are_unchanged_since_the_first_run():
     assert len(TABLES) == 5
-    changed = [name for name, digest in SHA256.items()
-               if hashlib.sha256((BLIND / name).read_bytes()).hexdigest() != digest]
+    changed = blind.changed_files(BLIND, SHA256)
     assert not changed, f"blind fixtures edited after their first run: {changed}"
 
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda p: p.stem)
 def test_import_list_draft_of_a_blind_list_loads(table: Path, tmp_path: Path):
-    source = FIXTURES / _table(table)["fixture"]
-    out = tmp_path / "draft.yaml"
-    stderr = io.StringIO()
-    assert run_import_list(str(source), str(out), stderr, current_year=YEAR) == 0, stderr.getvalue()
-    catalog = load_catalog_text(out.read_text(encoding="utf-8"), str(out))
-    assert catalog.duties, "the draft has no duties"
-
-
-def _total() -> Score:
-    total = Score()
-    for table in TABLES:
-        expected = _table(table)
-        total.add(score(extract(read_list(str(FIXTURES / expected["fixture"])), YEAR), expected))
-    return total
+    blind.assert_draft_loads(table, tmp_path)
 
 
 def test_blind_recall_and_false_duties_do_not_fall_below_the_tuned_figures():
-    total = _total()
-    assert total.expected == EXPECTED_ROWS
-    missed = [f"{r['at']} ({r['period']} {r['count']})" for r in total.missed]
-    false = [f"{d.frequency}: {d.clause}" for d in total.false]
-    assert total.matched >= TUNED_MATCHED, f"recall {total.recall:.1%}; missed {missed}"
-    assert len(total.false) <= TUNED_FALSE, f"false {total.false_rate:.1%}: {false}"
-    assert total.traps_hit == []
+    blind.assert_recall_and_false_duties(blind.total_score(TABLES), EXPECTED_ROWS, TUNED_MATCHED, TUNED_FALSE)
 
 
 def test_blind_roles_do_not_fall_below_the_tuned_figures():
-    total = _total()
+    total = blind.total_score(TABLES)
     unassigned = [r["at"] for r, d in total.wrong_role if d.roles == ("待定角色",)]
-    assert total.role_ok >= TUNED_ROLE_OK, [(r["at"], r["role"], d.roles) for r, d in total.wrong_role]
+    blind.assert_roles(total, TUNED_ROLE_OK)
     assert len(unassigned) <= TUNED_UNASSIGNED, unassigned

@@ -9,22 +9,15 @@ hit, 4/4 holiday checks, roles), so that any regression fails.
 
 from __future__ import annotations
 
-import hashlib
-import io
 from pathlib import Path
 
 import pytest
-import yaml
 
-from bot.importer import read_list, run_import_list
-from schedules import load_catalog_text
-from schedules.extract import extract
-from schedules.extract.evaluate import Score, score
+pytest.register_assert_rewrite("extract_blind_support")
+import extract_blind_support as blind  # noqa: E402
 
-FIXTURES = Path(__file__).parent / "fixtures"
-BLIND2 = FIXTURES / "holdout_blind2"
-TABLES = sorted((BLIND2 / "expected").glob("*.yaml"))
-YEAR = 2026  # as bench/extract_blind.py and bench/extract_blind2.py
+BLIND2 = blind.FIXTURES / "holdout_blind2"
+TABLES = blind.tables(BLIND2)
 
 # The tables are only evidence while nobody edits them to follow the importer: a change to a list or a
 # table must come with a new first run recorded in bench/RESULTS.md and new checksums here.
@@ -61,52 +54,29 @@ TASKS = 6  # of 6
 HOLIDAY_CHECKS = 4  # of 4 (0/4 in the first run)
 
 
-def _table(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def _score(table: Path) -> Score:
-    expected = _table(table)
-    return score(extract(read_list(str(FIXTURES / expected["fixture"])), YEAR), expected)
-
-
 def test_blind2_lists_and_tables_are_unchanged_since_the_first_run():
     assert [t.stem for t in TABLES] == sorted(FIRST_RUN) == sorted(TUNED)
-    changed = [name for name, digest in SHA256.items()
-               if hashlib.sha256((BLIND2 / name).read_bytes()).hexdigest() != digest]
+    changed = blind.changed_files(BLIND2, SHA256)
     assert not changed, f"blind round 2 fixtures edited after their first run: {changed}"
 
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda p: p.stem)
 def test_import_list_draft_of_a_blind2_list_loads(table: Path, tmp_path: Path):
-    source = FIXTURES / _table(table)["fixture"]
-    out = tmp_path / "draft.yaml"
-    stderr = io.StringIO()
-    assert run_import_list(str(source), str(out), stderr, current_year=YEAR) == 0, stderr.getvalue()
-    catalog = load_catalog_text(out.read_text(encoding="utf-8"), str(out))
-    assert catalog.duties, "the draft has no duties"
+    blind.assert_draft_loads(table, tmp_path)
 
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda p: p.stem)
 def test_blind2_recall_false_duties_and_roles_are_no_worse_than_after_tuning(table: Path):
     rows, matched, false, role_ok = TUNED[table.stem]
-    s = _score(table)
-    assert s.expected == rows
-    missed = [f"{r['at']} ({r['period']} {r['count']})" for r in s.missed]
-    drafted_false = [f"{d.frequency}: {d.clause}" for d in s.false]
-    assert s.matched >= matched, f"recall {s.recall:.1%}; missed {missed}"
-    assert len(s.false) <= false, f"false {s.false_rate:.1%}: {drafted_false}"
-    assert s.traps_hit == []
-    assert s.role_ok >= role_ok, [(r["at"], r["role"], d.roles) for r, d in s.wrong_role]
+    s = blind.score_table(table)
+    blind.assert_recall_and_false_duties(s, rows, matched, false)
+    blind.assert_roles(s, role_ok)
 
 
 def test_blind2_totals_tasks_and_holiday_checks_are_no_worse_than_after_tuning():
-    total = Score()
-    for table in TABLES:
-        total.add(_score(table))
+    total = blind.total_score(TABLES)
     assert (total.expected, total.tasks_expected, total.checks_expected) == (80, 6, 4)
     assert total.matched >= 80 and len(total.false) <= 0
-    assert total.tasks_matched >= TASKS, [r["at"] for r in total.tasks_missed]
-    assert total.checks_matched >= HOLIDAY_CHECKS, [r["at"] for r in total.checks_missed]
+    blind.assert_tasks_and_holiday_checks(total, TASKS, HOLIDAY_CHECKS)
     # the first run was worse on every count: the floors above are the tuned figures, not the blind ones
     assert sum(m for _, m, _ in FIRST_RUN.values()) == 77 and sum(f for *_, f in FIRST_RUN.values()) == 8

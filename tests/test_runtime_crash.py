@@ -15,12 +15,11 @@ from bot.services.reminders import set_watermark
 from bot.store import Store
 from bot.store.models import CheckIn, InboxUpdate, Outbox, Person
 from bot.store.sync import sync_catalog
-from bot.telegram.sandbox import Limits, Sandbox, SandboxClient
 from schedules import load_catalog
 
 pytest_plugins = ["harness"]
 pytest.register_assert_rewrite("harness")
-from harness import EXAMPLE, eventually  # noqa: E402
+from harness import EXAMPLE, eventually, limited_sandbox  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]
 SH = ZoneInfo("Asia/Shanghai")
@@ -28,12 +27,8 @@ SH = ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture
 async def sandbox():
-    sb = Sandbox(limits=Limits(), token=None, allow_unknown_chats=True)
-    await sb.start()
-    async with SandboxClient(sb.control_url) as users:
-        sb.users = users
+    async with limited_sandbox() as sb:
         yield sb
-    await sb.stop()
 
 
 @pytest.fixture

@@ -9,14 +9,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from assessment_world import add_checkin, add_duty, add_instance, add_person, add_units, at, jpeg
-from conftest import BACKENDS, make_database_url
+from assessment_world import add_checkin, add_duty, add_instance, add_person, add_units, at, built_world, jpeg
+from conftest import BACKENDS
 from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bot.cli import main as cli
 from bot.services import ledger, verify
-from bot.store import Store
 from bot.store.models import Callout, CalloutTarget, CheckIn, Evidence, Exemption, LedgerEntry
 
 
@@ -58,14 +57,7 @@ def build(store, data_dir: Path) -> dict:
 @pytest.fixture(scope="module", params=BACKENDS)
 def world(request, tmp_path_factory):
     """One built store per backend, shared by the tests that only read it or roll back."""
-    base = tmp_path_factory.mktemp(f"verify-{request.param}")
-    url, drop = make_database_url(request.param, base)
-    store = Store(url)
-    data_dir = base / "data"
-    ids = build(store, data_dir)
-    yield store, data_dir, ids
-    store.dispose()
-    drop()
+    yield from built_world(request.param, tmp_path_factory.mktemp(f"verify-{request.param}"), build)
 
 
 @contextmanager

@@ -13,7 +13,8 @@ How it works
   and one per `group_interval` per group (20/min), with up to `max_in_flight` requests at once so
   network latency does not cap the rate.
 - Errors: 429 holds back that chat only, for `retry_after` (PTB's AIORateLimiter pauses every
-  send); 5xx, timeouts and network errors are retried with exponential backoff, forever (a row is
+  send), and anything less urgent than the refused message until it may be retried (otherwise
+  routine rows to other chats would take the slots a waiting 叫应 call needs); 5xx, timeouts and network errors are retried with exponential backoff, forever (a row is
   never dropped); permanent refusals (400 Bad Request, 403 blocked by the user) mark the row
   `failed` with the error kept. Edits wait until the message they edit has been sent.
 - Wake-up: a commit that added Outbox rows in this process wakes the sender at once (a
@@ -133,6 +134,7 @@ class _Claimed:
     chat_id: int
     payload: dict
     attempts: int
+    priority: int = 50
 
 
 class _Pacer:
@@ -166,6 +168,7 @@ class Sender:
         self.max_backoff = max_backoff
         self.stats = SenderStats()
         self._ready_at: dict[int, float] = {}  # chat -> monotonic time it may be sent to again
+        self._urgent: dict[int, float] = {}  # priority refused by a 429 -> until: nothing less urgent before
         self._in_flight: dict[int, int] = {}  # outbox id -> chat id
         self._tasks: set[asyncio.Task] = set()
         self._wake = asyncio.Event()
@@ -225,12 +228,13 @@ class Sender:
         self._wake.clear()
         free = self.max_in_flight - len(self._in_flight)
         held = self._held_chats()
+        most = self._priority_ceiling()
 
         async def claim() -> list[_Claimed] | None:
             if free <= 0:
                 return []
             try:
-                rows = await asyncio.to_thread(self._claim, min(free, 16), held)
+                rows = await asyncio.to_thread(self._claim, min(free, 16), held, most)
             except Exception:
                 log.exception("claiming outbox rows failed; retrying")
                 return None
@@ -246,6 +250,15 @@ class Sender:
             if at <= now:
                 del self._ready_at[chat]
         return list(set(self._in_flight.values()) | set(self._ready_at))
+
+    def _priority_ceiling(self) -> int | None:
+        """The least urgent priority that may be claimed now (None: any)."""
+        now = time.monotonic()
+        self._urgent = {p: until for p, until in self._urgent.items() if until > now}
+        return min(self._urgent, default=None)
+
+    def _hold_less_urgent(self, priority: int, seconds: float) -> None:
+        self._urgent[priority] = max(self._urgent.get(priority, 0.0), time.monotonic() + seconds)
 
     def _next_wait(self) -> float:
         if not self._ready_at:
@@ -280,7 +293,7 @@ class Sender:
                     log.warning("renewing outbox leases failed", exc_info=True)
 
     # --- store operations (run in a worker thread) -------------------------------------------------
-    def _claim(self, limit: int, held: list[int]) -> list[_Claimed]:
+    def _claim(self, limit: int, held: list[int], most: int | None = None) -> list[_Claimed]:
         now = clock.now()
         ready = or_(
             (Outbox.state == "pending") & (Outbox.not_before <= now),
@@ -290,6 +303,8 @@ class Sender:
             query = select(Outbox.id, Outbox.chat_id).where(ready)
             if held:
                 query = query.where(Outbox.chat_id.not_in(held))  # type: ignore[attr-defined]
+            if most is not None:
+                query = query.where(Outbox.priority <= most)
             query = query.order_by(Outbox.priority, Outbox.id).limit(limit * 8)
             if self.store.is_postgres:
                 query = query.with_for_update(skip_locked=True)
@@ -312,7 +327,7 @@ class Sender:
                 return []
             rows = s.exec(select(Outbox).where(Outbox.id.in_(claimed_ids))).all()  # type: ignore[union-attr]
             order = {i: n for n, i in enumerate(chosen.values())}
-            return sorted((_Claimed(r.id, r.chat_id, dict(r.payload), r.attempts) for r in rows),
+            return sorted((_Claimed(r.id, r.chat_id, dict(r.payload), r.attempts, r.priority) for r in rows),
                           key=lambda r: order[r.id])
 
     def _extend(self, ids: list[int]) -> None:
@@ -352,6 +367,7 @@ class Sender:
         except RetryAfter as err:
             wait = _retry_after(err)
             self._ready_at[chat] = time.monotonic() + wait
+            self._hold_less_urgent(row.priority, wait)
             self.stats.rate_limited += 1
             # Not a failure of the message: it does not count toward the 5xx backoff.
             await asyncio.to_thread(self._finish, row.id, state="pending", last_error=f"429 retry after {wait:g}s",
