@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
+from collections.abc import Awaitable, Callable
 
 from sqlmodel import Session
 from telegram import Update
@@ -139,3 +141,16 @@ async def require_office(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                                person_id=person.id)
         await asyncio.to_thread(queue)
     return None
+
+
+def office_only(handler: Callable[[Update, ContextTypes.DEFAULT_TYPE, Person], Awaitable[None]]):
+    """For handlers only the office may use: anyone else is refused (see require_office); the
+    handler gets the office member as a third argument."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        person = await require_office(update, context)
+        if person is not None:
+            await handler(update, context, person)
+
+    return guarded

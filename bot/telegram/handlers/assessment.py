@@ -22,7 +22,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot import clock
 from bot.services import assessment, export, outbox
 from bot.store.models import Person
-from bot.telegram.access import require_office
+from bot.telegram.access import office_only
 from bot.telegram.context import BotContext, get_ctx
 from bot.texts import assessment as T
 from bot.texts import fmt
@@ -93,10 +93,8 @@ def _rank_body(ctx: BotContext, quarter: str, now: datetime) -> tuple[str, outbo
     return ranking_message(r, now, tz), rank_buttons(quarter, now.astimezone(tz).date())
 
 
-async def rank(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await require_office(update, context)
-    if person is None:
-        return
+@office_only
+async def rank(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     ctx = get_ctx(context)
     chat_id = update.effective_chat.id
     args = context.args or []
@@ -116,11 +114,9 @@ async def rank(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await asyncio.to_thread(work)
 
 
-async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@office_only
+async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     query = update.callback_query
-    person = await require_office(update, context)
-    if person is None:
-        return
     ctx = get_ctx(context)
     parts = (query.data or "").split(":")
     chat_id = query.message.chat.id if query.message else person.telegram_id
@@ -162,10 +158,8 @@ def parse_export_args(args: list[str], today: date) -> tuple[str | None, date, d
     return (names[0] if names else None), start, end
 
 
-async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await require_office(update, context)
-    if person is None:
-        return
+@office_only
+async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     ctx = get_ctx(context)
     chat_id = update.effective_chat.id
     key = f"export:{update.update_id}"

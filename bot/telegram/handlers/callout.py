@@ -37,7 +37,7 @@ from telegram.ext import (
 from bot import clock
 from bot.services import callout_flow, callout_reports, callouts, campaigns, outbox, people
 from bot.store.models import Person
-from bot.telegram.access import current_person, require_office
+from bot.telegram.access import current_person, office_only
 from bot.telegram.context import BotContext, get_ctx
 from bot.texts import callouts as T
 from bot.texts import fmt
@@ -314,10 +314,8 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 # ---------------------------------------------------------------------------------------------
 # /warn, /callout, /lift (office)
 # ---------------------------------------------------------------------------------------------
-async def warn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await require_office(update, context)
-    if person is None:
-        return
+@office_only
+async def warn(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     ctx = get_ctx(context)
 
     def work():
@@ -334,10 +332,8 @@ async def warn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show(update, context, reply, f"warn:{update.update_id}")
 
 
-async def on_warn_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await require_office(update, context)
-    if person is None:
-        return
+@office_only
+async def on_warn_step(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     ctx = get_ctx(context)
     query = update.callback_query
 
@@ -374,20 +370,16 @@ def callout_render_counts(session, callout_id: int) -> dict:
     return callout_render.counts(callouts.targets_of(session, callout_id))
 
 
-async def list_active(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await require_office(update, context)
-    if person is None:
-        return
+@office_only
+async def list_active(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     ctx = get_ctx(context)
     text, _ = await asyncio.to_thread(_active_lines, ctx)
     await asyncio.to_thread(_send, ctx, update.effective_chat.id, f"callout-list:{update.update_id}", text, None,
                             person.id)
 
 
-async def lift_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await require_office(update, context)
-    if person is None:
-        return
+@office_only
+async def lift_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     ctx = get_ctx(context)
     text, buttons = await asyncio.to_thread(_active_lines, ctx)
     if buttons:
@@ -396,10 +388,8 @@ async def lift_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                             person.id)
 
 
-async def on_lift(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await require_office(update, context)
-    if person is None:
-        return
+@office_only
+async def on_lift(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     ctx = get_ctx(context)
     query = update.callback_query
     parts = query.data.split(":")  # c:lift:<id> | c:lift:y:<id> | c:lift:n

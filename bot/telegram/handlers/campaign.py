@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot import clock
 from bot.services import campaigns
 from bot.store.models import Person
-from bot.telegram.access import require_office
+from bot.telegram.access import office_only
 from bot.telegram.context import get_ctx
 from bot.telegram.handlers.callout import show
 
@@ -30,10 +30,8 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(on_step, pattern=r"^c:cp:"))
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await require_office(update, context)
-    if person is None:
-        return
+@office_only
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     ctx = get_ctx(context)
 
     def work():
@@ -43,10 +41,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show(update, context, await asyncio.to_thread(work), f"campaign:{update.update_id}")
 
 
-async def on_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await require_office(update, context)
-    if person is None:
-        return
+@office_only
+async def on_step(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     ctx = get_ctx(context)
     data = update.callback_query.data
 

@@ -17,8 +17,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import clock
 from bot.services import outbox, status
-from bot.store.models import Outbox, Unit
-from bot.telegram.access import require_office
+from bot.store.models import Outbox, Person, Unit
+from bot.telegram.access import office_only
 from bot.telegram.context import get_ctx
 from bot.texts import fmt
 from bot.texts import office as T
@@ -57,10 +57,8 @@ def _unit(session: Session, args: list[str]) -> tuple[Unit | None, str | None]:
     return None, T.UNIT_UNKNOWN.format(text=text, units="、".join(u.name for u in units))
 
 
-async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await require_office(update, context)
-    if person is None:
-        return
+@office_only
+async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     ctx = get_ctx(context)
     chat_id = update.effective_chat.id
 
@@ -78,10 +76,8 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await asyncio.to_thread(work)
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await require_office(update, context)
-    if person is None:
-        return
+@office_only
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     ctx = get_ctx(context)
     chat_id = update.effective_chat.id
 
@@ -114,10 +110,8 @@ def _unit_from_token(session: Session, token: str) -> tuple[bool, str | None]:
     return False, None
 
 
-async def nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await require_office(update, context)
-    if person is None:
-        return
+@office_only
+async def nudge(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     ctx = get_ctx(context)
     chat_id = update.effective_chat.id
 
@@ -155,11 +149,9 @@ def _close_prompt(session: Session, chat_id: int, message_id: int | None, body: 
                        dedupe_key=f"o:result:{chat_id}:{message_id}", priority=outbox.INTERACTIVE, person_id=person_id)
 
 
-async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@office_only
+async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     query = update.callback_query
-    person = await require_office(update, context)
-    if person is None:
-        return
     ctx = get_ctx(context)
     chat_id = query.message.chat.id if query.message else person.telegram_id
     message_id = query.message.message_id if query.message else None
