@@ -13,6 +13,7 @@ from bot.store.models import AuditLog, InboxUpdate, Invite, Outbox, Person
 
 pytest_plugins = ["harness"]  # the `harness` fixture
 pytest.register_assert_rewrite("harness")
+from harness import eventually  # noqa: E402
 
 
 def _invite(h, name: str, now=None) -> str:
@@ -80,3 +81,32 @@ async def test_unknown_user_refused_and_nothing_kept(harness):
         assert all(r.payload == {} for r in s.exec(select(InboxUpdate)).all())
         # One refusal per hour, however much they send.
         assert len(s.exec(select(Outbox).where(Outbox.chat_id == tg)).all()) == 1
+
+
+async def test_office_members_get_the_office_menu(sqlite_harness):
+    from telegram import BotCommandScopeChat
+
+    h = sqlite_harness
+    office, leader = await h.bind("孙丽"), await h.bind("张建国")
+    await h.stop_bot()
+    await h.start_bot()  # menus are set at start-up, for the office members bound by then
+    bot = h.runtime.app.bot
+
+    async def menu(chat_id: int | None = None) -> list[str]:
+        scope = BotCommandScopeChat(chat_id) if chat_id else None
+        return [c.command for c in await bot.get_my_commands(scope=scope)]
+
+    default = await menu()
+    assert {"mine", "history", "help"} <= set(default) and "overdue" not in default
+    assert set(default) | {"overdue", "nudge", "stats", "warn", "lift", "rank", "export"} <= set(await menu(office))
+    assert await menu(leader) == []  # no menu of their own: Telegram shows them the default one
+
+    # Bound by an invite while the bot runs: the office menu comes with the binding.
+    newcomer = await h.stranger("周敏")
+    await h.users.send_text(newcomer, f"/start {_invite(h, '周敏')}")
+    await h.wait_for_message(newcomer, contains="周敏")
+
+    async def has_office_menu() -> bool:
+        return "overdue" in await menu(newcomer)
+
+    await eventually(has_office_menu, what="the office menu in the newcomer's chat")

@@ -6,8 +6,9 @@
     # in between, `await runtime.wait(stop_event)` returns on stop or when a core task died
 
 What `start()` does, in order: sync the catalogue into the store (migrations already ran in
-Store()), initialize PTB (getMe), register the command menu (setMyCommands, Chinese), catch up
-install the catalogue's jobs in the JobQueue's APScheduler, start PTB (and so the scheduler),
+Store()), initialize PTB (getMe), register the command menus (setMyCommands, Chinese: the leaders'
+menu for everyone, plus the office commands in each bound office member's chat), install the
+catalogue's jobs in the JobQueue's APScheduler, start PTB (and so the scheduler),
 catch up on reminders missed while down (`ReminderScheduler.reconcile`), then start the tasks:
 - the inbox processor (updates left unprocessed by a crash go first), and either the long-poll
   poller or, with `webhook_url`, an aiohttp endpoint that commits each update before its 200
@@ -43,10 +44,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.ext import Application, ApplicationBuilder, CommandHandler
 
 from bot import clock
+from bot.services import people
 from bot.store.sync import sync_catalog
 from bot.telegram import access, handlers
 from bot.telegram.context import BotContext
@@ -197,8 +199,14 @@ class Runtime:
 
     async def _set_commands(self) -> None:
         commands = [BotCommand(c, d) for c, d in handlers.commands(self.modules)]
+        office_menu = commands + [BotCommand(c, d) for c, d in handlers.office_commands(self.modules)]
+        self.app.bot_data["office_menu"] = office_menu  # for office members bound while running
+        with self.ctx.store.session() as s:
+            office_chats = [p.telegram_id for p in people.office(s) if p.telegram_id]
         try:
             await self.app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+            for chat_id in office_chats:
+                await self.app.bot.set_my_commands(office_menu, scope=BotCommandScopeChat(chat_id))
         except Exception:  # the menu is a convenience; the bot works without it
             log.warning("setMyCommands failed", exc_info=True)
 

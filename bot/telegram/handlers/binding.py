@@ -6,8 +6,10 @@ The /help here is added by app.py only when no other handler module registers on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
-from telegram import Update
+from telegram import BotCommandScopeChat, Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot import clock
@@ -40,19 +42,25 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     token = context.args[0] if context.args else None
 
-    def work() -> None:
+    def work() -> bool:
+        """Answers the /start; True when an office member was just bound."""
         now = clock.now()
         with ctx.store.session() as s:
+            newly_office = False
             if token is None:
                 person = people.by_telegram(s, user.id)  # the gate lets only bound users get here
                 body = T.ALREADY_BOUND.format(name=person.name) if person else T.NOT_BOUND
             else:
                 result = invites.redeem(s, token, user.id, now)
                 body = _reply(s, result)
+                newly_office = result.outcome == invites.Outcome.BOUND and bool(result.person and result.person.is_office)
             outbox.enqueue(s, chat_id=chat.id, payload=outbox.text(body), dedupe_key=f"start:{update.update_id}",
                            priority=outbox.INTERACTIVE)
+        return newly_office
 
-    await asyncio.to_thread(work)
+    if await asyncio.to_thread(work) and context.bot_data.get("office_menu"):
+        with contextlib.suppress(TelegramError):  # the menu is a convenience
+            await context.bot.set_my_commands(context.bot_data["office_menu"], scope=BotCommandScopeChat(chat.id))
 
 
 def _reply(session, result: invites.Redemption) -> str:
