@@ -98,13 +98,10 @@ class Calendar:
         data = _library_year(year)
         if data is None:
             override = [s for s in self.overrides if s.start.year == year or s.end.year == year]
-            if not override and year not in self._warned:
-                self._warned.add(year)
-                self.warnings.append(
-                    f"chinese-calendar 没有 {year} 年的节假日数据，duties.yaml 也未提供 holidays: "
-                    f"按周末和固定日期节日（元旦、劳动节、国庆节）计算 / no holiday data for {year}: "
-                    "using weekends and fixed-date holidays only"
-                )
+            if not override:
+                self._warn_once(year, f"chinese-calendar 没有 {year} 年的节假日数据，duties.yaml 也未提供 holidays: "
+                                      f"按周末和固定日期节日（元旦、劳动节、国庆节）计算 / no holiday data for {year}: "
+                                      "using weekends and fixed-date holidays only")
         return data
 
     def is_workday(self, day: date) -> bool:

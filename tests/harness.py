@@ -51,7 +51,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -60,6 +59,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from sandbox_fixtures import eventually  # noqa: F401  (re-exported for the tests)
 from sqlmodel import select
 
 from bot.config import Settings
@@ -75,21 +75,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "duties.yaml"
 TOKEN = "123456789:HARNESS-test-token"
 FIRST_TELEGRAM_ID = 5_000_001
-
-
-async def eventually(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition",
-                     interval: float = 0.02) -> Any:
-    """Poll `condition` (sync, or async returning an awaitable) until truthy; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not reached within {timeout}s")
-        await asyncio.sleep(interval)
 
 
 class Harness:

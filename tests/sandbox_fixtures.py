@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -55,10 +56,17 @@ async def sandbox_bot(sandbox: Sandbox) -> AsyncIterator[Bot]:
         yield bot
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    """Poll an in-process condition with a deadline (for state with no notification to await)."""
+async def eventually(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition",
+                     interval: float = 0.02) -> Any:
+    """Poll `condition` (sync, or async returning an awaitable) until truthy, with a deadline: for
+    state with no notification to await. Returns the truthy value."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while True:
+        value = condition()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
         if time.monotonic() > deadline:
             pytest.fail(f"{what} not reached within {timeout}s")
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(interval)

@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from bot import clock
 from bot.services import callouts
+from bot.store import kv
 from bot.store.models import Callout, CalloutTarget, Download, Evidence, LedgerEntry
 from bot.texts import callouts as T
 from bot.texts import common as CT
@@ -164,7 +165,7 @@ async def test_office_issues_with_warn_and_everyone_acks(h):
 async def test_warn_with_a_document_sends_it_to_every_recipient(h):
     office = h.tg["孙安"]
     with h.session() as s:  # the flow's state lives in the store: start at the file step
-        callouts.kv_put(s, "callout:warn:孙安", {"step": "file", "level": "red", "hazard": "地质灾害",
+        kv.put(s, "callout:warn:孙安", {"step": "file", "level": "red", "hazard": "地质灾害",
                                                  "units": ["乙部"], "text": "滑坡隐患点加密巡查"}, clock.now())
     pdf = b"%PDF-1.4 \xe9\xa2\x84\xe8\xad\xa6"
     await h.users.send_document(office, pdf, "预警通知.pdf", "application/pdf")
@@ -186,7 +187,7 @@ async def test_leader_cannot_warn(h):
     await h.wait_inbox_idle()
     with h.session() as s:
         assert s.exec(select(Callout)).all() == []
-        assert callouts.kv_get(s, "callout:warn:甲部长") is None
+        assert kv.get(s, "callout:warn:甲部长") is None
 
 
 # -- the call -------------------------------------------------------------------------------------

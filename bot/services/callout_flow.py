@@ -11,13 +11,15 @@ f:skip | ok | x.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.services import callouts, outbox
-from bot.services.callouts import CalloutError, kv_get, kv_put
+from bot.services import callouts, flow, outbox
+from bot.services.callouts import CalloutError
+from bot.services.flow import grid, unit_choices
+from bot.store import kv
 from bot.store.models import Callout, Person
 from bot.texts import callouts as T
 from schedules.catalog import Catalog
@@ -27,12 +29,7 @@ MAX_NAMES = 30
 
 
 @dataclass
-class Reply:
-    text: str = ""
-    buttons: list[list[dict]] = field(default_factory=list)
-    edit: bool = False  # edit the tapped message instead of sending a new one
-    toast: str = ""
-    alert: bool = False
+class Reply(flow.Reply):
     issued: Callout | None = None
 
 
@@ -41,17 +38,12 @@ def state_key(person_id: str) -> str:
 
 
 def active_state(session: Session, person_id: str) -> dict | None:
-    return kv_get(session, state_key(person_id))
+    return kv.get(session, state_key(person_id))
 
-
-def unit_choices(catalog: Catalog) -> list[tuple[str, str]]:
-    """(id, name) of the units one can pick: every unit but a single top unit (that is 全部)."""
-    roots = [u for u in catalog.units if u.parent is None]
-    return [(u.id, u.name) for u in catalog.units if not (len(roots) == 1 and u.parent is None)]
 
 
 def start(session: Session, catalog: Catalog, person: Person, now: datetime) -> Reply:
-    kv_put(session, state_key(person.id), {"step": "level", "units": []}, now)
+    kv.put(session, state_key(person.id), {"step": "level", "units": []}, now)
     buttons = [[outbox.button(f"{T.LEVEL_ICONS[lv]} {T.LEVEL_NAMES[lv]}", f"c:w:l:{lv}")
                 for lv in LEVELS if _has_policy(catalog, lv)]]
     buttons.append([outbox.button(T.BTN_CANCEL, "c:w:x")])
@@ -63,28 +55,15 @@ def _has_policy(catalog: Catalog, level: str) -> bool:
 
 
 def _hazard_step(state: dict) -> Reply:
-    rows, row = [], []
-    for i, name in enumerate(T.HAZARDS):
-        row.append(outbox.button(name, f"c:w:h:{i}"))
-        if len(row) == 4:
-            rows.append(row)
-            row = []
-    if row:
-        rows.append(row)
+    rows = grid([(name, f"c:w:h:{i}") for i, name in enumerate(T.HAZARDS)], per_row=4)
     rows.append([outbox.button(T.BTN_CANCEL, "c:w:x")])
     return Reply(T.WARN_HAZARD.format(level=T.LEVEL_NAMES[state["level"]]), rows)
 
 
 def _units_step(catalog: Catalog, state: dict, edit: bool = False) -> Reply:
     chosen = state.get("units") or []
-    rows, row = [], []
-    for i, (uid, name) in enumerate(unit_choices(catalog)):
-        row.append(outbox.button(f"✓ {name}" if uid in chosen else name, f"c:w:u:{i}"))
-        if len(row) == 2:
-            rows.append(row)
-            row = []
-    if row:
-        rows.append(row)
+    rows = grid([(f"✓ {name}" if uid in chosen else name, f"c:w:u:{i}")
+                 for i, (uid, name) in enumerate(unit_choices(catalog))])
     rows.append([outbox.button(T.BTN_ALL, "c:w:u:all"), outbox.button(T.BTN_NEXT, "c:w:u:next")])
     rows.append([outbox.button(T.BTN_CANCEL, "c:w:x")])
     names = {uid: name for uid, name in unit_choices(catalog)}
@@ -114,7 +93,7 @@ def on_callback(session: Session, catalog: Catalog, person: Person, data: str, n
     if not parts:
         return Reply(toast=T.WARN_EXPIRED)
     if parts[0] == "x":
-        kv_put(session, state_key(person.id), None, now)
+        kv.put(session, state_key(person.id), None, now)
         return Reply(T.WARN_CANCELLED, edit=True, toast=T.WARN_CANCELLED)
     if state is None:
         return Reply(toast=T.WARN_EXPIRED, alert=True)
@@ -154,13 +133,13 @@ def on_callback(session: Session, catalog: Catalog, person: Person, data: str, n
                                      board_chat_id=board_chat_id)
         except CalloutError as e:
             return Reply(toast=str(e).split(" / ")[0], alert=True)
-        kv_put(session, state_key(person.id), None, now)
+        kv.put(session, state_key(person.id), None, now)
         n = len(callouts.targets_of(session, callout.id))
         done = T.WARN_ISSUED.format(cid=callout.id, n=n)
         return Reply(done, edit=True, toast=done, issued=callout)
     else:
         return Reply(toast=T.WARN_EXPIRED, alert=True)
-    kv_put(session, state_key(person.id), state, now)
+    kv.put(session, state_key(person.id), state, now)
     return reply
 
 
@@ -173,7 +152,7 @@ def on_text(session: Session, catalog: Catalog, person: Person, text: str, now: 
     if not text:
         return Reply(T.WARN_TEXT_EMPTY)
     state.update(step="file", text=text[:callouts.MAX_TEXT])
-    kv_put(session, state_key(person.id), state, now)
+    kv.put(session, state_key(person.id), state, now)
     return Reply(T.WARN_FILE, [[outbox.button(T.BTN_SKIP, "c:w:f:skip"), outbox.button(T.BTN_CANCEL, "c:w:x")]])
 
 
@@ -188,7 +167,7 @@ def on_file(session: Session, catalog: Catalog, person: Person, attachment: dict
     if state is None or state.get("step") != "file":
         return None
     state.update(step="confirm", attachment=attachment)
-    kv_put(session, state_key(person.id), state, now)
+    kv.put(session, state_key(person.id), state, now)
     reply = _confirm_step(session, catalog, state, now)
     reply.text = T.WARN_FILE_GOT.format(name=attachment.get("filename") or attachment.get("kind")) + "\n\n" + reply.text
     return reply

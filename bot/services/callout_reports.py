@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.services import callout_render, evidence, ledger, outbox
-from bot.services.callouts import CANCELLED, header, key, kv_get, kv_put
+from bot.services.callouts import CANCELLED, header, key
+from bot.store import kv
 from bot.store.models import AuditLog, Callout, CalloutTarget, Download, Evidence, Person
 from bot.texts import callouts as T
 
@@ -112,7 +113,7 @@ def open_form(session: Session, callout: Callout, target: CalloutTarget, person:
         row = outbox.enqueue(session, chat_id=person.telegram_id, payload=payload, priority=outbox.CALLOUT,
                              dedupe_key=form_key, person_id=person.id)
         form_id = row.id if row else None
-    kv_put(session, draft_key(person.id), {"target": target.id, "form": form_id, "edits": 0, "awaiting": None}, now)
+    kv.put(session, draft_key(person.id), {"target": target.id, "form": form_id, "edits": 0, "awaiting": None}, now)
 
 
 def _load(session: Session, target_id: int, person_id: str | None) -> tuple[ReportResult | None, CalloutTarget | None,
@@ -131,7 +132,7 @@ def _load(session: Session, target_id: int, person_id: str | None) -> tuple[Repo
 
 
 def _refresh_form(session: Session, callout: Callout, target: CalloutTarget, now: datetime, done: bool = False) -> None:
-    draft = kv_get(session, draft_key(target.person_id)) or {}
+    draft = kv.get(session, draft_key(target.person_id)) or {}
     if draft.get("target") != target.id:
         draft = {}  # the person's open draft is another warning's
     form_id = draft.get("form")
@@ -153,13 +154,13 @@ def _refresh_form(session: Session, callout: Callout, target: CalloutTarget, now
                    priority=outbox.CALLOUT, person_id=target.person_id, dedupe_key=key(callout.id, target.id, step))
     if draft:
         draft["edits"] = n
-        kv_put(session, draft_key(target.person_id), draft, now)
+        kv.put(session, draft_key(target.person_id), draft, now)
 
 
 def _set_awaiting(session: Session, target: CalloutTarget, awaiting: str | None, now: datetime) -> None:
-    draft = kv_get(session, draft_key(target.person_id)) or {"target": target.id, "form": None, "edits": 0}
+    draft = kv.get(session, draft_key(target.person_id)) or {"target": target.id, "form": None, "edits": 0}
     draft["target"], draft["awaiting"] = target.id, awaiting
-    kv_put(session, draft_key(target.person_id), draft, now)
+    kv.put(session, draft_key(target.person_id), draft, now)
 
 
 def toggle_measure(session: Session, target_id: int, person_id: str | None, code: str, now: datetime) -> ReportResult:
@@ -194,7 +195,7 @@ def toggle_measure(session: Session, target_id: int, person_id: str | None, code
 
 def open_draft(session: Session, person_id: str) -> tuple[dict, CalloutTarget, Callout] | None:
     """The report this person is filling in, if any (only while the warning is active)."""
-    draft = kv_get(session, draft_key(person_id))
+    draft = kv.get(session, draft_key(person_id))
     if not draft:
         return None
     target = session.get(CalloutTarget, draft.get("target"))
@@ -220,12 +221,12 @@ def add_text(session: Session, person_id: str, text: str, now: datetime) -> Repo
             rest = (text[:number.start()] + text[number.end():]).strip(" 人，,。")
             text = rest
             draft["awaiting"] = None
-            kv_put(session, draft_key(person_id), draft, now)
+            kv.put(session, draft_key(person_id), draft, now)
         else:
             reply = T.REPORT_ASK_EVAC_AGAIN
     elif draft.get("awaiting"):
         draft["awaiting"] = None
-        kv_put(session, draft_key(person_id), draft, now)
+        kv.put(session, draft_key(person_id), draft, now)
     if text:
         joined = f"{target.report_text}\n{text}" if target.report_text else text
         target.report_text = joined[:MAX_REPORT_TEXT]
@@ -270,7 +271,7 @@ def submit(session: Session, target_id: int, person_id: str | None, now: datetim
     if nudge is not None:
         nudge.state = CANCELLED
     _refresh_form(session, callout, target, now, done=True)
-    kv_put(session, draft_key(target.person_id), None, now)
+    kv.put(session, draft_key(target.person_id), None, now)
     session.add(AuditLog(at=now, person_id=target.person_id, action="callout.report",
                          detail={"callout": callout.id, "target": target.id,
                                  "late": callout_render.report_late(target, callout.policy)}))

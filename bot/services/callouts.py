@@ -40,7 +40,6 @@ bot/services/callout_people.py, every text bot/texts/callouts.py.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -54,7 +53,8 @@ from sqlmodel import Session, col, select
 
 from bot.services import callout_people, callout_render, ledger, outbox
 from bot.services.reminders import enqueue_many
-from bot.store.models import AuditLog, Callout, CalloutTarget, KeyValue, Outbox, Person
+from bot.store import kv
+from bot.store.models import AuditLog, Callout, CalloutTarget, Outbox, Person
 from bot.texts import callouts as T
 from schedules.catalog import CalloutPolicy, Catalog, Level
 
@@ -100,23 +100,6 @@ def key(callout_id: int, target_id: int | str, step: str) -> str:
     return f"callout:{callout_id}:{target_id}:{step}"
 
 
-def kv_get(session: Session, name: str) -> dict | None:
-    row = session.get(KeyValue, name)
-    return json.loads(row.value) if row and row.value else None
-
-
-def kv_put(session: Session, name: str, value: dict | None, now: datetime) -> None:
-    row = session.get(KeyValue, name)
-    if value is None:
-        if row is not None:
-            session.delete(row)
-            session.flush()
-        return
-    if row is None:
-        session.add(KeyValue(key=name, value=json.dumps(value, ensure_ascii=False), updated_at=now))
-    else:
-        row.value = json.dumps(value, ensure_ascii=False)
-        row.updated_at = now
 
 
 def outbox_by_key(session: Session, dedupe_key: str) -> Outbox | None:
@@ -216,7 +199,7 @@ def issue(session: Session, catalog: Catalog, *, level: str, text: str, now: dat
                              payload=outbox.text(callout_render.board(callout, h, data, names)),
                              priority=BOARD_PRIORITY)
         callout.board_outbox_id = row.id if row else None
-        kv_put(session, _board_kv(callout.id), {"n": 0, "last": callout.board_outbox_id, "text": None}, now)
+        kv.put(session, _board_kv(callout.id), {"n": 0, "last": callout.board_outbox_id, "text": None}, now)
     return callout
 
 
@@ -685,7 +668,7 @@ def refresh_board(session: Session, callout: Callout, now: datetime) -> bool:
     so at most one edit is in flight and one waiting, whatever the rate of answers."""
     if callout.board_outbox_id is None:
         return False
-    state = kv_get(session, _board_kv(callout.id)) or {"n": 0, "last": callout.board_outbox_id, "text": None}
+    state = kv.get(session, _board_kv(callout.id)) or {"n": 0, "last": callout.board_outbox_id, "text": None}
     first = session.get(Outbox, callout.board_outbox_id)
     if first is None or first.state in ("failed", CANCELLED):
         return False
@@ -703,12 +686,12 @@ def refresh_board(session: Session, callout: Callout, now: datetime) -> bool:
         done = session.exec(update(Outbox).where(Outbox.id == last_id, Outbox.state == "pending")  # type: ignore[call-overload]
                             .values(payload=payload).execution_options(synchronize_session=False))
         if done.rowcount:
-            kv_put(session, _board_kv(callout.id), {**state, "text": text}, now)
+            kv.put(session, _board_kv(callout.id), {**state, "text": text}, now)
             return True
     n = int(state["n"]) + 1
     row = outbox.enqueue(session, chat_id=callout.board_chat_id, payload=outbox.edit(first.id, text),
                          priority=BOARD_PRIORITY, dedupe_key=f"callout:{callout.id}:board:{n}")
-    kv_put(session, _board_kv(callout.id), {**state, "n": n, "last": row.id if row else last_id, "text": text}, now)
+    kv.put(session, _board_kv(callout.id), {**state, "n": n, "last": row.id if row else last_id, "text": text}, now)
     return row is not None
 
 

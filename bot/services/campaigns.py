@@ -18,13 +18,14 @@ KeyValue `campaign:flow:<person id>`; callback data prefix c:cp:.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.services import callout_people, outbox, reminders
-from bot.services.callouts import kv_get, kv_put
+from bot.services import callout_people, flow, outbox, reminders
+from bot.services.flow import grid, unit_choices
+from bot.store import kv
 from bot.store.models import AuditLog, Duty, DutyInstance, Outbox, Person
 from bot.texts import callouts as T
 from bot.texts import fmt
@@ -174,12 +175,7 @@ DEADLINE_DAYS = (3, 7, 15, 30)
 
 
 @dataclass
-class Reply:
-    text: str = ""
-    buttons: list[list[dict]] = field(default_factory=list)
-    edit: bool = False
-    toast: str = ""
-    alert: bool = False
+class Reply(flow.Reply):
     launched: Launched | None = None
 
 
@@ -188,19 +184,8 @@ def flow_key(person_id: str) -> str:
 
 
 def flow_state(session: Session, person_id: str) -> dict | None:
-    return kv_get(session, flow_key(person_id))
+    return kv.get(session, flow_key(person_id))
 
-
-def _grid(items: list[tuple[str, str]], per_row: int = 2) -> list[list[dict]]:
-    rows, row = [], []
-    for label, data in items:
-        row.append(outbox.button(label, data))
-        if len(row) == per_row:
-            rows.append(row)
-            row = []
-    if row:
-        rows.append(row)
-    return rows
 
 
 def _roles(schedule: Schedule) -> list[str]:
@@ -208,21 +193,19 @@ def _roles(schedule: Schedule) -> list[str]:
 
 
 def _units(schedule: Schedule) -> list[tuple[str, str]]:
-    from bot.services.callout_flow import unit_choices
-
     return unit_choices(schedule.catalog)
 
 
 def start_flow(session: Session, person: Person, now: datetime) -> Reply:
-    kv_put(session, flow_key(person.id), {"step": "title", "roles": [], "units": []}, now)
-    rows = _grid([(t, f"c:cp:t:{i}") for i, t in enumerate(T.CAMPAIGN_TITLES)], 1)
+    kv.put(session, flow_key(person.id), {"step": "title", "roles": [], "units": []}, now)
+    rows = grid([(t, f"c:cp:t:{i}") for i, t in enumerate(T.CAMPAIGN_TITLES)], 1)
     rows.append([outbox.button(T.BTN_CANCEL, "c:cp:x")])
     return Reply(T.CAMPAIGN_START, rows)
 
 
 def _roles_step(schedule: Schedule, state: dict, edit: bool = False) -> Reply:
     chosen = state.get("roles") or []
-    rows = _grid([(f"✓ {r}" if r in chosen else r, f"c:cp:r:{i}") for i, r in enumerate(_roles(schedule))])
+    rows = grid([(f"✓ {r}" if r in chosen else r, f"c:cp:r:{i}") for i, r in enumerate(_roles(schedule))])
     rows.append([outbox.button(T.BTN_ALL, "c:cp:r:all"), outbox.button(T.BTN_NEXT, "c:cp:r:next")])
     rows.append([outbox.button(T.BTN_CANCEL, "c:cp:x")])
     return Reply(T.CAMPAIGN_ROLES.format(chosen="、".join(chosen) or T.CAMPAIGN_ALL_ROLES), rows, edit=edit)
@@ -231,7 +214,7 @@ def _roles_step(schedule: Schedule, state: dict, edit: bool = False) -> Reply:
 def _units_step(schedule: Schedule, state: dict, edit: bool = False) -> Reply:
     chosen = state.get("units") or []
     units = _units(schedule)
-    rows = _grid([(f"✓ {name}" if uid in chosen else name, f"c:cp:u:{i}") for i, (uid, name) in enumerate(units)])
+    rows = grid([(f"✓ {name}" if uid in chosen else name, f"c:cp:u:{i}") for i, (uid, name) in enumerate(units)])
     rows.append([outbox.button(T.BTN_ALL, "c:cp:u:all"), outbox.button(T.BTN_NEXT, "c:cp:u:next")])
     rows.append([outbox.button(T.BTN_CANCEL, "c:cp:x")])
     names = dict(units)
@@ -240,7 +223,7 @@ def _units_step(schedule: Schedule, state: dict, edit: bool = False) -> Reply:
 
 
 def _deadline_step() -> Reply:
-    rows = _grid([(T.CAMPAIGN_DAYS.format(n=n), f"c:cp:d:{n}") for n in DEADLINE_DAYS], 4)
+    rows = grid([(T.CAMPAIGN_DAYS.format(n=n), f"c:cp:d:{n}") for n in DEADLINE_DAYS], 4)
     rows.append([outbox.button(T.BTN_CANCEL, "c:cp:x")])
     return Reply(T.CAMPAIGN_DEADLINE, rows)
 
@@ -294,7 +277,7 @@ def parse_deadline(schedule: Schedule, text: str, now: datetime) -> datetime | N
 def on_callback(session: Session, schedule: Schedule, person: Person, data: str, now: datetime) -> Reply:
     parts = data.split(":")[2:]  # after "c:cp"
     if parts and parts[0] == "x":
-        kv_put(session, flow_key(person.id), None, now)
+        kv.put(session, flow_key(person.id), None, now)
         return Reply(T.CAMPAIGN_CANCELLED, edit=True, toast=T.CAMPAIGN_CANCELLED)
     state = flow_state(session, person.id)
     if state is None or not parts:
@@ -337,13 +320,13 @@ def on_callback(session: Session, schedule: Schedule, person: Person, data: str,
                               issued_by=person.id, note=state.get("note", ""))
         except CampaignError as e:
             return Reply(toast=str(e).split(" / ")[0], alert=True)
-        kv_put(session, flow_key(person.id), None, now)
+        kv.put(session, flow_key(person.id), None, now)
         done = T.CAMPAIGN_LAUNCHED.format(title=launched.duty.title, n=len(launched.instances),
                                           deadline=fmt.moment(launched.instances[0].due_at, schedule.tz))
         return Reply(done, edit=True, toast=done, launched=launched)
     else:
         return Reply(toast=T.WARN_EXPIRED, alert=True)
-    kv_put(session, flow_key(person.id), state, now)
+    kv.put(session, flow_key(person.id), state, now)
     return reply
 
 
@@ -368,5 +351,5 @@ def on_text(session: Session, schedule: Schedule, person: Person, text: str, now
     else:
         state.update(step="confirm", note=text[:1000])
         reply = _confirm_step(session, schedule, state, now)
-    kv_put(session, flow_key(person.id), state, now)
+    kv.put(session, flow_key(person.id), state, now)
     return reply

@@ -127,7 +127,10 @@ def find_unit(session: Session, text: str) -> Unit | list[Unit] | None:
 
 # -- completion rates ---------------------------------------------------------------------------
 @dataclass
-class Tally:
+class Progress:
+    """How far the current periods have got (open ones included). Not the assessment score: see
+    assessment.Tally, which counts only closed instances and weighs late ones."""
+
     total: int = 0
     done: int = 0
     late: int = 0
@@ -155,9 +158,9 @@ class Tally:
 
 @dataclass
 class Stats:
-    overall: Tally = field(default_factory=Tally)
-    by_unit: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
-    by_kind: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    overall: Progress = field(default_factory=Progress)
+    by_unit: dict[str, Progress] = field(default_factory=lambda: defaultdict(Progress))
+    by_kind: dict[str, Progress] = field(default_factory=lambda: defaultdict(Progress))
     unit_names: dict[str, str] = field(default_factory=dict)
 
 
@@ -288,7 +291,7 @@ def overdue_messages(rows: list[Row], now: datetime, tz=fmt.SHANGHAI, unit: Unit
     return split_message(lines)
 
 
-def _rate(t: Tally) -> str:
+def _rate(t: Progress) -> str:
     return OT.RATE_NONE if t.rate is None else f"{t.rate:.0%}"
 
 
@@ -297,14 +300,14 @@ def stats_message(s: Stats, now: datetime, tz=fmt.SHANGHAI) -> list[str]:
     if s.overall.total == 0:
         return [OT.STATS_NONE]
 
-    def long(t: Tally) -> str:
+    def long(t: Progress) -> str:
         return OT.STATS_LINE.format(completed=t.completed, counted=t.counted, rate=_rate(t), late=t.late,
                                     missed=t.missed, open=t.open)
 
-    def short(t: Tally) -> str:
+    def short(t: Progress) -> str:
         return OT.STATS_LINE_SHORT.format(completed=t.completed, counted=t.counted, rate=_rate(t))
 
-    def worst_first(items: dict[str, Tally]) -> list[str]:
+    def worst_first(items: dict[str, Progress]) -> list[str]:
         return sorted(items, key=lambda k: (items[k].rate if items[k].rate is not None else 2, k))
 
     lines = [OT.STATS_HEAD.format(now=fmt.moment(now, tz), line=long(s.overall)), OT.STATS_UNITS]
