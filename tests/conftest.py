@@ -13,6 +13,9 @@ from sqlalchemy.engine import make_url
 from bot.store import Store
 from schedules import load_catalog
 
+# Assertions in the shared support modules are rewritten like the tests' own (before they are imported).
+pytest.register_assert_rewrite("support")
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "duties.yaml"
 

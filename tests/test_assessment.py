@@ -6,8 +6,8 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from assessment_world import add_duty, add_instance, add_person, add_units, at
 from conftest import BACKENDS, make_database_url
+from support.assessment_world import add_duty, add_instance, add_person, add_units, at
 
 from bot.cli import main as cli
 from bot.services import assessment

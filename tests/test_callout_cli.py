@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from callout_fixtures import CATALOG, seed, small_catalog
 from conftest import make_database_url
 from sqlmodel import select
+from support.callout_fixtures import CATALOG, seed, small_catalog
 
 from bot.cli import main
 from bot.store import Store

@@ -18,10 +18,9 @@ from bot.store.models import Callout, CalloutTarget, Download, Evidence, LedgerE
 from bot.texts import callouts as T
 from bot.texts import common as CT
 
-pytest_plugins = ["harness"]
-pytest.register_assert_rewrite("harness")
+pytest_plugins = ["support.harness"]
 from conftest import make_database_url  # noqa: E402
-from harness import Harness, eventually  # noqa: E402
+from support.harness import Harness, eventually  # noqa: E402
 
 CATALOG = """\
 timezone: Asia/Shanghai

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from callout_fixtures import T0, callout_cat, callout_db, module_store  # noqa: F401
 from sqlmodel import select
+from support.callout_fixtures import T0, callout_cat, callout_db, module_store  # noqa: F401
 
 from bot.services import callout_flow as flow
 from bot.store.models import Callout, Person

@@ -15,10 +15,9 @@ from bot.store.models import CalloutTarget, Outbox
 from bot.store.sync import sync_catalog
 from schedules import load_catalog_text
 
-pytest_plugins = ["harness"]
-pytest.register_assert_rewrite("harness")
+pytest_plugins = ["support.harness"]
 from conftest import make_database_url  # noqa: E402
-from harness import BotProcess, eventually, limited_sandbox  # noqa: E402
+from support.harness import BotProcess, eventually, limited_sandbox  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]
 LEADERS = 40

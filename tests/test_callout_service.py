@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from callout_fixtures import T0, callout_cat, callout_db, deliver, module_store, texts  # noqa: F401
 from sqlmodel import select
+from support.callout_fixtures import T0, callout_cat, callout_db, deliver, module_store, texts  # noqa: F401
 
 from bot.services import callout_reports, callouts, ledger
 from bot.services.callout_records import callout_records, callout_status

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from callout_fixtures import module_store, seed, small_catalog, wipe  # noqa: F401
 from sqlmodel import select
+from support.callout_fixtures import module_store, seed, small_catalog, wipe  # noqa: F401
 
 from bot.services import campaigns, checkins
 from bot.store.models import Duty, DutyInstance, Outbox, Person

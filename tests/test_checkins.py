@@ -7,15 +7,25 @@ import hashlib
 from datetime import time, timedelta
 
 import pytest
-from checkin_world import LEADER, LEADER_TG, NOW, OTHER, jpeg, make_instance, outbox_rows, person, texts
 from sqlmodel import func, select
+from support.checkin_world import (
+    LEADER,
+    LEADER_TG,
+    NOW,
+    OTHER,
+    jpeg,
+    make_instance,
+    outbox_rows,
+    person,
+    texts,
+)
 
 from bot.services import checkins, evidence, ledger
 from bot.services.checkins import Incoming
 from bot.store.models import CheckIn, CheckInDraft, Download, DutyInstance, Evidence, InboxUpdate, LedgerEntry
 from schedules import Schedule
 
-pytest_plugins = ["checkin_fixtures"]  # the `world` fixture
+pytest_plugins = ["support.checkin_fixtures"]  # the `world` fixture
 
 DUE = NOW + timedelta(days=10)
 

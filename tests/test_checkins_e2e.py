@@ -7,18 +7,17 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from checkin_world import jpeg
 from sqlmodel import select
+from support.checkin_world import jpeg
 
 from bot import clock
 from bot.services import checkins, outbox, reminders
 from bot.store.models import CheckIn, CheckInDraft, Download, Duty, DutyInstance, Evidence, Outbox
 from bot.texts import reminders as RT
 
-pytest_plugins = ["harness", "checkin_e2e_fixtures"]  # `bot`: one whole bot per module and backend
-pytest.register_assert_rewrite("harness")
+pytest_plugins = ["support.harness", "support.checkin_e2e_fixtures"]  # `bot`: one whole bot per module and backend
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-from harness import eventually  # noqa: E402
+from support.harness import eventually  # noqa: E402
 
 LEADER = "李卫东"
 

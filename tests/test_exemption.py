@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from assessment_world import add_duty, add_instance, add_person, add_units, at
 from sqlmodel import select
+from support.assessment_world import add_duty, add_instance, add_person, add_units, at
 
 from bot.services import exemptions, verify
 from bot.services.exemptions import ExemptionError, parse_request

@@ -7,15 +7,13 @@ import zipfile
 from datetime import timedelta
 
 import openpyxl
-import pytest
 from sqlmodel import select
 
 from bot import clock
 from bot.services import exemptions, outbox, reminders, verify
 from bot.store.models import Duty, DutyInstance, Exemption
 
-pytest_plugins = ["harness"]
-pytest.register_assert_rewrite("harness")
+pytest_plugins = ["support.harness"]
 
 LEADER, OFFICE, OTHER_OFFICE = "王海涛", "孙丽", "周敏"
 

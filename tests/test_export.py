@@ -9,9 +9,18 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from assessment_world import add_checkin, add_duty, add_instance, add_person, add_units, at, built_world, jpeg
 from conftest import BACKENDS
 from sqlmodel import select
+from support.assessment_world import (
+    add_checkin,
+    add_duty,
+    add_instance,
+    add_person,
+    add_units,
+    at,
+    built_world,
+    jpeg,
+)
 
 from bot.cli import main as cli
 from bot.services import export, ledger, xlsx

@@ -12,9 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-pytest.register_assert_rewrite("extract_blind_support")
-import extract_blind_support as blind  # noqa: E402
+import support.extract_blind_support as blind  # noqa: E402
 
 BLIND3 = blind.FIXTURES / "holdout_blind3"
 TABLES = blind.tables(BLIND3)

@@ -13,8 +13,7 @@ from sqlmodel import select
 from bot import clock
 from bot.store.models import DutyInstance, Outbox
 
-pytest_plugins = ["harness", "checkin_e2e_fixtures"]  # `bot`: one whole bot per module and backend
-pytest.register_assert_rewrite("harness")
+pytest_plugins = ["support.harness", "support.checkin_e2e_fixtures"]  # `bot`: one whole bot per module and backend
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 OFFICE, LEADER, OTHER, UNBOUND = "孙丽", "李卫东", "吴刚", "王海涛"

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlmodel import select
 
 from bot import clock
 from bot.services import invites
 from bot.store.models import AuditLog, InboxUpdate, Invite, Outbox, Person
 
-pytest_plugins = ["harness"]  # the `harness` fixture
-pytest.register_assert_rewrite("harness")
-from harness import eventually  # noqa: E402
+pytest_plugins = ["support.harness"]  # the `harness` fixture
+from support.harness import eventually  # noqa: E402
 
 
 def _invite(h, name: str, now=None) -> str:

@@ -13,9 +13,8 @@ from bot.services import invites
 from bot.store import Store
 from bot.store.models import Invite
 
-pytest_plugins = ["harness"]
-pytest.register_assert_rewrite("harness")
-from harness import EXAMPLE  # noqa: E402
+pytest_plugins = ["support.harness"]
+from support.harness import EXAMPLE  # noqa: E402
 
 
 @pytest.fixture

@@ -17,9 +17,8 @@ from bot.store.models import CheckIn, InboxUpdate, Outbox, Person
 from bot.store.sync import sync_catalog
 from schedules import load_catalog
 
-pytest_plugins = ["harness"]
-pytest.register_assert_rewrite("harness")
-from harness import EXAMPLE, eventually, limited_sandbox  # noqa: E402
+pytest_plugins = ["support.harness"]
+from support.harness import EXAMPLE, eventually, limited_sandbox  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]
 SH = ZoneInfo("Asia/Shanghai")

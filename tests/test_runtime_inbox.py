@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import select
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
@@ -10,8 +9,7 @@ from telegram.ext import ContextTypes, TypeHandler
 from bot.store.models import InboxUpdate
 from bot.telegram.inbox import chat_key
 
-pytest_plugins = ["harness"]
-pytest.register_assert_rewrite("harness")
+pytest_plugins = ["support.harness"]
 
 
 async def test_a_redelivered_update_is_stored_and_handled_once(harness):

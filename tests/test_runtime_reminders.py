@@ -12,9 +12,8 @@ from bot.services import reminders
 from bot.store.models import DutyInstance, Exemption, Outbox
 from schedules import Schedule, compile_jobs, load_catalog_text
 
-pytest_plugins = ["harness"]
-pytest.register_assert_rewrite("harness")
-from harness import Harness  # noqa: E402
+pytest_plugins = ["support.harness"]
+from support.harness import Harness  # noqa: E402
 
 SH = ZoneInfo("Asia/Shanghai")
 CATALOG = """\

@@ -12,9 +12,8 @@ from bot.services.reminders import enqueue_many
 from bot.store.models import Outbox
 from bot.telegram.sandbox import Limits
 
-pytest_plugins = ["harness"]
-pytest.register_assert_rewrite("harness")
-from harness import Harness  # noqa: E402
+pytest_plugins = ["support.harness"]
+from support.harness import Harness  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 
 import httpx
-import pytest
 from sqlmodel import select
 
 from bot import clock
@@ -13,9 +12,8 @@ from bot.services import invites
 from bot.store.models import InboxUpdate, Person
 from bot.telegram.app import RuntimeOptions
 
-pytest_plugins = ["harness"]
-pytest.register_assert_rewrite("harness")
-from harness import Harness  # noqa: E402
+pytest_plugins = ["support.harness"]
+from support.harness import Harness  # noqa: E402
 
 
 def _free_port() -> int:

@@ -31,9 +31,8 @@ from bot.telegram.sandbox import Limits, Sandbox, SandboxClient, SandboxError, S
 from bot.telegram.sandbox.formatting import detect_entities, parse_text
 from bot.telegram.sandbox.limits import RateLimiter
 
-pytest_plugins = ["sandbox_fixtures"]  # the sandbox, sandbox_client and sandbox_bot fixtures
-pytest.register_assert_rewrite("sandbox_fixtures")
-from sandbox_fixtures import TOKEN, eventually, make_bot  # noqa: E402
+pytest_plugins = ["support.sandbox_fixtures"]  # the sandbox, sandbox_client and sandbox_bot fixtures
+from support.sandbox_fixtures import TOKEN, eventually, make_bot  # noqa: E402
 
 USER = 1001
 # PTB 22 warns about RetryAfter.retry_after becoming a timedelta whenever a 429 is formatted.

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from checkin_world import (
+from conftest import EXAMPLE
+from sqlmodel import select
+from support.checkin_world import (
     LEADER,
     LEADER_TG,
     NOW,
@@ -19,15 +21,13 @@ from checkin_world import (
     make_instance,
     outbox_rows,
 )
-from conftest import EXAMPLE
-from sqlmodel import select
 
 from bot.cli import main
 from bot.services import checkins, status
 from bot.store.models import AuditLog, DutyInstance, Unit
 from schedules import Schedule
 
-pytest_plugins = ["checkin_fixtures"]
+pytest_plugins = ["support.checkin_fixtures"]
 
 MONTH_END = NOW + timedelta(days=10, hours=8)  # 2026-11-30 18:00 in Shanghai
 UNBOUND = "王海涛"

@@ -9,10 +9,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from assessment_world import add_checkin, add_duty, add_instance, add_person, add_units, at, built_world, jpeg
 from conftest import BACKENDS
 from sqlalchemy import text
 from sqlmodel import Session, select
+from support.assessment_world import (
+    add_checkin,
+    add_duty,
+    add_instance,
+    add_person,
+    add_units,
+    at,
+    built_world,
+    jpeg,
+)
 
 from bot.cli import main as cli
 from bot.services import ledger, verify

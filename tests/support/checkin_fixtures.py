@@ -1,12 +1,12 @@
-"""Fixtures for the check-in, status and office tests (`pytest_plugins = ["checkin_fixtures"]`)."""
+"""Fixtures for the check-in, status and office tests (`pytest_plugins = ["support.checkin_fixtures"]`)."""
 
 from __future__ import annotations
 
 import pytest
-from checkin_world import setup_world, wipe
 from conftest import BACKENDS, make_database_url
 
 from bot.store import Store
+from support.checkin_world import setup_world, wipe
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -1,5 +1,5 @@
 """One whole bot per test module and backend for the check-in and office end-to-end tests
-(`pytest_plugins = ["harness", "checkin_e2e_fixtures"]` and
+(`pytest_plugins = ["support.harness", "support.checkin_e2e_fixtures"]` and
 `pytestmark = pytest.mark.asyncio(loop_scope="module")`).
 
 Starting a Harness costs one to two seconds (a database, migrations, the runtime); the tests here
@@ -14,11 +14,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest_asyncio
-from checkin_world import wipe
 from conftest import BACKENDS, make_database_url
-from harness import Harness
 
 from bot.services import checkins, evidence
+from support.checkin_world import wipe
+from support.harness import Harness
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=BACKENDS)

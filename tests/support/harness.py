@@ -2,8 +2,7 @@
 
 In-process (most tests)::
 
-    pytest_plugins = ["harness"]               # the fixtures: harness, sqlite_harness, bot_processes…
-    pytest.register_assert_rewrite("harness")  # before importing it (no "cannot be rewritten" warning)
+    pytest_plugins = ["support.harness"]               # the fixtures: harness, sqlite_harness, bot_processes…
     from harness import Harness, eventually  # noqa: E402
 
     async def test_something(harness):                 # example catalogue, SQLite and PostgreSQL
@@ -59,7 +58,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from sandbox_fixtures import eventually  # noqa: F401  (re-exported for the tests)
 from sqlmodel import select
 
 from bot.config import Settings
@@ -70,8 +68,9 @@ from bot.telegram.app import Runtime, RuntimeOptions
 from bot.telegram.context import BotContext
 from bot.telegram.sandbox import Limits, Sandbox, SandboxClient
 from schedules import Catalog, Schedule, load_catalog, load_catalog_text
+from support.sandbox_fixtures import eventually  # noqa: F401  (re-exported for the tests)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "duties.yaml"
 TOKEN = "123456789:HARNESS-test-token"
 FIRST_TELEGRAM_ID = 5_000_001

@@ -1,6 +1,6 @@
 """Pytest fixtures for the Telegram sandbox, usable from any test module:
 
-    pytest_plugins = ["sandbox_fixtures"]
+    pytest_plugins = ["support.sandbox_fixtures"]
 
 ``sandbox`` is a started Sandbox (no flood limits: tests that want them call
 ``set_limits(Limits())``; any token accepted), ``sandbox_client``
