@@ -13,6 +13,7 @@ CI installs it (.ci/run). When a test fails, every page it opened is saved as a 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from pathlib import Path
@@ -69,10 +70,9 @@ async def browser_context(browser, request):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         stem = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-120:]
         for i, p in enumerate(context.pages):
-            try:
+            # A crashed page leaves no picture; the test's own error says why.
+            with contextlib.suppress(Exception):
                 await p.screenshot(path=str(ARTIFACTS / f"{stem}-{i}.png"), full_page=True)
-            except Exception:  # a crashed page leaves no picture; the test's own error says why
-                pass
     await context.close()
 
 
