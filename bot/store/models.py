@@ -315,8 +315,55 @@ class KeyValue(SQLModel, table=True):
     updated_at: datetime | None = _dt()
 
 
+
+# ---------------------------------------------------------------------------------------------
+# The web console (bot/web): sign-in links, sessions, background export jobs.
+# ---------------------------------------------------------------------------------------------
+class WebLink(SQLModel, table=True):
+    """A one-time sign-in link (/web, `dutybot web-link`): only the token's SHA-256 is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=80, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = _dt()
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds the id, the store its SHA-256."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    id_hash: str = Field(max_length=64, unique=True)
+    person_id: str = Field(max_length=80, index=True)
+    csrf_token: str = Field(max_length=64)  # useless without the session cookie; sent in every form
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    ended_at: datetime | None = _dt()
+    ip: str = Field(default="", max_length=64)
+
+
+class ExportJob(SQLModel, table=True):
+    """An export started from the web or the CLI, run by a worker; the file is kept 7 days."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # assessment | person
+    params: dict = _json(dict)  # {"from": "2026-01-01", "to": "2026-12-31"} | {"person_id": ...}
+    state: str = Field(default="queued", max_length=20, index=True)  # queued | running | done | failed
+    done: int = 0  # progress: rows (or files) written so far
+    total: int = 0  # expected rows; 0 while unknown
+    path: str = ""  # relative to DATA_DIR
+    filename: str = ""
+    size: int = 0
+    error: str = ""
+    created_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = _dt()
+    finished_at: datetime | None = _dt()
+    expires_at: datetime | None = _dt()
+
 __all__ = [
     "AuditLog", "Callout", "CalloutTarget", "CheckIn", "CheckInDraft", "Download", "Duty", "DutyInstance",
     "Evidence", "Exemption", "InboxUpdate", "Invite", "KeyValue", "LedgerEntry", "Outbox", "Person",
-    "Unit", "UTCDateTime", "utcnow",
+    "Unit", "UTCDateTime", "utcnow", "WebLink", "WebSession", "ExportJob",
 ]
