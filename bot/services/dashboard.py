@@ -4,6 +4,7 @@ instance indexes, never a scan of the rows themselves."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -15,6 +16,8 @@ from bot.services.status import Progress, Stats
 from bot.store.models import Callout, CalloutTarget, DutyInstance
 
 CLOSED = ("done", "late", "missed", "excused")
+CALENDAR_KEY = re.compile(r"^\d{4}(-(\d{2}|Q\d|H\d|W\d{2}|\d{2}-\d{1,2}|\d{2}-\d))?(#\d+)?$")
+TASKS = "tasks"  # PeriodLine.period of the one-off tasks and holiday checks
 
 
 @dataclass
@@ -65,8 +68,10 @@ def open_periods(session: Session, now: datetime) -> list[PeriodLine]:
              .group_by(DutyInstance.period_key, DutyInstance.status))
     lines: dict[str, Progress] = {}
     for period, st, count in session.exec(query):
-        lines.setdefault(period, Progress()).add(st, count)
-    return [PeriodLine(p, lines[p]) for p in sorted(lines)]
+        # One-off tasks have their id as period key: one line for all of them.
+        key = period if CALENDAR_KEY.match(period) else TASKS
+        lines.setdefault(key, Progress()).add(st, count)
+    return [PeriodLine(p, lines[p]) for p in sorted(lines, key=lambda k: (k == TASKS, k))]
 
 
 def overdue_count(session: Session, now: datetime) -> int:

@@ -256,7 +256,8 @@ def write_csv(session: Session, f: Filter, now: datetime, tz: ZoneInfo, path: st
     with open(path, "w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(HEADERS)
-        for n, r in enumerate(rows(session, f, now, tz), start=1):
+        for r in rows(session, f, now, tz):
             writer.writerow([v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else v
                              for v in table_row(r, now, tz)])
+            n += 1
     return n

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from aiohttp import web
 from sqlmodel import select
@@ -19,7 +19,7 @@ from bot.store.models import Unit
 from bot.texts import fmt
 from bot.texts import web as T
 from bot.web import render
-from bot.web.context import ctx, db, outbox_changed, redirect
+from bot.web.context import ctx, db, outbox_changed, redirect, send_file
 from bot.web.errors import BadInput
 from bot.web.security import current
 
@@ -107,10 +107,7 @@ async def _download(request: web.Request, suffix: str, writer) -> web.StreamResp
     try:
         await db(request, writer, f, now, tz, path)
         name = f"未报告_{now.astimezone(tz):%Y%m%d_%H%M}{suffix}"
-        response = web.FileResponse(path, headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
-        await response.prepare(request)
-        return response
+        return await send_file(request, path, name)
     finally:
         with contextlib.suppress(OSError):
             await asyncio.to_thread(os.unlink, path)
