@@ -59,6 +59,7 @@ KINDS = {"inspection": "检查", "meeting": "会议", "report": "报告", "study
          "training": "培训", "other": "其他"}
 STATUSES = {"open": "待报告", "done": "已完成", "late": "逾期完成", "missed": "未完成", "excused": "免考核"}
 NONE = "—"
+ONE_OFF = "一次性任务"
 PAGE_OF = "第 {page}/{pages} 页，共 {total} 项"
 PREV = "上一页"
 NEXT = "下一页"
@@ -125,3 +126,30 @@ BAD_ID = "编号“{value}”无效。"
 SORTS = {"due": COL_DUE, "person": COL_PERSON, "unit": COL_UNIT, "duty": COL_DUTY, "period": COL_PERIOD,
          "status": COL_STATUS}
 EXPORT_SHEET = "未报告"
+
+# --- 履职档案 ---------------------------------------------------------------------------------
+RECORD_TITLE = "履职档案"
+RECORD_YEAR = "年度"
+RECORD_ZIP = "下载履职档案（zip，含原始照片）"
+RECORD_INSTANCES = "职责与履职记录"
+RECORD_NO_INSTANCES = "本年度没有职责。"
+RECORD_CHECKIN = "{at} 报告"
+RECORD_NO_CHECKIN = "尚无履职报告"
+RECORD_FILE = "附件"
+RECORD_EXEMPTIONS = "免考核申请"
+RECORD_NO_EXEMPTIONS = "没有免考核申请。"
+RECORD_CALLOUTS = "叫应记录"
+RECORD_NO_CALLOUTS = "本年度没有叫应记录。"
+RECORD_ACKED = "{at} 收到（用时 {seconds}）"
+RECORD_NOT_ACKED = "未收到"
+RECORD_REPORT = "{at} 报告：{measures} {text}"
+RECORD_ESCALATED = "已升级给：{people}"
+EXEMPTION_STATES = {"pending": "待审批", "approved": "已批准", "refused": "未批准", "revoked": "已撤销"}
+EXEMPTION_LINE = "{kind}：{reason}（{dates}）"
+PERSON_NOT_FOUND = "没有这个人员。"
+EVIDENCE_NOT_FOUND = "没有这个佐证材料。"
+EVIDENCE_MISSING = "佐证文件不在服务器上（可运行 dutybot verify 检查）。"
+BAD_YEAR = "年度“{value}”无效。"
+INFO_UNIT = "单位"
+INFO_POSITION = "职务"
+INFO_RATE = "本年度完成率"

@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from bot.services.dashboard import CALENDAR_KEY
 from bot.texts import fmt
 from bot.texts import web as T
 from bot.web.context import ctx
@@ -23,7 +24,7 @@ def environment() -> jinja2.Environment:
                              lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.globals["T"] = T
     env.filters.update(
-        period=fmt.period,
+        period=lambda key: fmt.period(key) if CALENDAR_KEY.match(key) else T.ONE_OFF,
         pct=lambda v: "—" if v is None else f"{v:.0%}",
         kind=lambda k: T.KINDS.get(k, k),
         status=lambda s: T.STATUSES.get(s, s),
