@@ -13,6 +13,8 @@ free port in the same loop, and a browser page signed in as someone.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import aiohttp
 import pytest_asyncio
 
@@ -49,6 +51,7 @@ async def start_console(harness) -> WebConsole:
     wake = harness.runtime.sender.wake if harness.runtime is not None else None
     server = WebServer(harness.ctx, "127.0.0.1:0", on_outbox=wake)
     await server.start()
+    harness.ctx.settings = replace(harness.ctx.settings, web_base_url=server.url)  # links from /web
     console = WebConsole(harness, server)
     console.http = aiohttp.ClientSession()
     return console
