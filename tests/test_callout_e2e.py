@@ -330,8 +330,8 @@ async def test_callout_list_for_the_office(h):
 
 # -- priority -------------------------------------------------------------------------------------
 async def test_routine_backlog_does_not_delay_the_callout(tmp_path):
+    from bot.sandbox.telegram import Limits
     from bot.services import outbox
-    from bot.telegram.sandbox import Limits
 
     url, _drop = make_database_url("sqlite", tmp_path)
     # Telegram's real 30 messages/s: the backlog cannot drain before the callout however slow or
