@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.services import status
+from bot.services import status, xlsx
 from bot.services.status import COLUMNS, Nudged, Row, to_row
 from bot.store.models import Duty, DutyInstance, Outbox, Person, Unit
 from bot.texts import web as T
@@ -222,29 +222,16 @@ def table_row(r: Row, now: datetime, tz: ZoneInfo) -> list:
 
 
 def write_xlsx(session: Session, f: Filter, now: datetime, tz: ZoneInfo, path: str) -> int:
-    """The filtered view as a workbook (XlsxWriter, constant_memory: rows go to disk as written)."""
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(path, {"constant_memory": True})
-    ws = wb.add_worksheet(T.EXPORT_SHEET)
-    bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
-    when = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-    widths = (16, 10, 36, 8, 10, 17, 17, 8, 10, 9)
-    for col, (name, width) in enumerate(zip(HEADERS, widths, strict=True)):
-        ws.set_column(col, col, width)
-        ws.write_string(0, col, name, bold)
-    ws.freeze_panes(1, 0)
+    """The filtered view as a workbook, streamed by bot/services/xlsx.py (rows go to disk as written;
+    XlsxWriter was measured 4.6x slower on the same rows: bench/xlsx_writers.py)."""
+    widths = [16, 10, 36, 8, 12, 17, 17, 8, 10, 9]
+    styles = [xlsx.PLAIN] * 5 + [xlsx.DATE, xlsx.DATE] + [xlsx.PLAIN, xlsx.PLAIN, xlsx.NUM]
     n = 0
-    for n, r in enumerate(rows(session, f, now, tz), start=1):
-        for col, value in enumerate(table_row(r, now, tz)):
-            if isinstance(value, datetime):
-                ws.write_datetime(n, col, value, when)
-            elif isinstance(value, int):
-                ws.write_number(n, col, value)
-            else:
-                ws.write_string(n, col, value)
-    ws.autofilter(0, 0, max(n, 1), len(HEADERS) - 1)
-    wb.close()
+    with xlsx.Workbook(path) as wb:
+        sheet = wb.sheet(T.EXPORT_SHEET, widths, styles, header=list(HEADERS))
+        for r in rows(session, f, now, tz):
+            sheet.append(table_row(r, now, tz))
+            n += 1
     return n
 
 
