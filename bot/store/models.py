@@ -293,9 +293,13 @@ class Exemption(SQLModel, table=True):
     date_from: datetime | None = _dt()
     date_to: datetime | None = _dt()
     requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    state: str = "pending"  # pending | approved | refused
+    state: str = "pending"  # pending | approved | refused | revoked (approved, then revoked)
     decided_by: str | None = None
     decided_at: datetime | None = _dt()
+    # An approval revoked by the office (chained as its own ledger record, kind "revocation").
+    revoked_by: str | None = None
+    revoked_at: datetime | None = _dt()
+    revoke_reason: str = Field(default="", sa_type=Text)
 
 
 class AuditLog(SQLModel, table=True):
@@ -362,8 +366,23 @@ class ExportJob(SQLModel, table=True):
     finished_at: datetime | None = _dt()
     expires_at: datetime | None = _dt()
 
+
+# --- web2: calendar feeds ---------------------------------------------------------------------
+class CalendarFeed(SQLModel, table=True):
+    """A person's secret calendar-feed URL (/ics/{token}.ics): phone calendars subscribe without
+    cookies, so the token is the credential; the store keeps its SHA-256 only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=80, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = _dt()
+    last_used_at: datetime | None = _dt()
+
+
 __all__ = [
     "AuditLog", "Callout", "CalloutTarget", "CheckIn", "CheckInDraft", "Download", "Duty", "DutyInstance",
     "Evidence", "Exemption", "InboxUpdate", "Invite", "KeyValue", "LedgerEntry", "Outbox", "Person",
     "Unit", "UTCDateTime", "utcnow", "WebLink", "WebSession", "ExportJob",
+    "CalendarFeed",
 ]
