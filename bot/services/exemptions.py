@@ -457,11 +457,31 @@ def _restore(session: Session, ex: Exemption, now: datetime, tz: ZoneInfo) -> li
     return out
 
 
-def pending(session: Session) -> list[Exemption]:
-    return list(session.exec(select(Exemption).where(Exemption.state == "pending").order_by(Exemption.requested_at)))
+@dataclass
+class Listed:
+    """An exemption with the names a list shows."""
+
+    exemption: Exemption
+    name: str
+    unit: str
+    item: str
+    decided_by: str
+    revoked_by: str
 
 
-def decided(session: Session, limit: int = 200) -> list[Exemption]:
-    """The latest decisions (approved, refused, revoked), newest first."""
-    return list(session.exec(select(Exemption).where(Exemption.state.in_(("approved", "refused", "revoked")))  # type: ignore[attr-defined]
-                             .order_by(Exemption.decided_at.desc()).limit(limit)))  # type: ignore[union-attr]
+def listing(session: Session, states: tuple[str, ...], *, limit: int = 200, newest_first: bool = False) -> list[Listed]:
+    """Exemptions in these states with person, unit, instance and deciders' names (the web console)."""
+    order = Exemption.decided_at.desc() if newest_first else Exemption.requested_at  # type: ignore[union-attr]
+    rows = list(session.exec(select(Exemption).where(Exemption.state.in_(states))  # type: ignore[attr-defined]
+                             .order_by(order, Exemption.id).limit(limit)))
+    ids = {r.person_id for r in rows} | {r.decided_by for r in rows if r.decided_by} | {
+        r.revoked_by for r in rows if r.revoked_by}
+    people = {p.id: p for p in session.exec(select(Person).where(Person.id.in_(ids)))} if ids else {}  # type: ignore[attr-defined]
+    units = {u.id: u.name for u in session.exec(select(Unit))}
+
+    def name(pid: str | None) -> str:
+        return people[pid].name if pid in people else (pid or "")
+
+    return [Listed(r, name(r.person_id), units.get(people[r.person_id].unit_id, "") if r.person_id in people else "",
+                   _item_text(session, r.instance_id, t.EXEMPT_OFFICE_ITEM).strip().removeprefix("事项："),
+                   name(r.decided_by), name(r.revoked_by)) for r in rows]
