@@ -7,7 +7,7 @@ NAV_RANK = "排名"
 NAV_DUTIES = "职责清单"
 NAV_CALENDAR = "日历"
 MY_DUTIES = "我的职责"
-MY_CALENDAR = "我的日历订阅"
+MY_CALENDAR = "我的日历"
 
 # --- 免考核审批 --------------------------------------------------------------------------------
 EXEMPTIONS_TITLE = "免考核审批"
@@ -148,6 +148,7 @@ CALENDAR_TODAY = "本月"
 CALENDAR_PERSON = "人员"
 CALENDAR_EVERYONE = "全部人员"
 CALENDAR_PEOPLE_N = "{n} 人"
+CALENDAR_MORE = "另有 {n} 项（见下方一览）"
 CALENDAR_EMPTY = "本月没有截止的职责。"
 CALENDAR_LIST = "本月截止一览"
 WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")
