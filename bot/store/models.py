@@ -94,6 +94,7 @@ class DutyInstance(SQLModel, table=True):
         Index("ix_instance_period", "period_key", "status"),
         Index("ix_instance_person", "person_id", "status"),
         Index("ix_instance_closes", "closes_at", "opens_at"),  # "current periods": windows containing now
+        Index("ix_instance_due", "due_at"),  # the web's 未报告 by period (any status) and its sort by due
     )
     id: int | None = Field(default=None, primary_key=True)
     duty_id: str = Field(max_length=80)
@@ -359,11 +360,24 @@ class ExportJob(SQLModel, table=True):
     created_by: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: datetime | None = _dt()
+    heartbeat_at: datetime | None = _dt()  # progress writes; a stale one means its process died
     finished_at: datetime | None = _dt()
     expires_at: datetime | None = _dt()
+
+
+class ExemptionRevocation(SQLModel, table=True):
+    """The office took back an approved exemption (with a reason). Append-only and chained in the
+    ledger like the approval; the Exemption row itself never changes after its decision."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    exemption_id: int = Field(unique=True)
+    reason: str = Field(sa_type=Text)
+    revoked_by: str = Field(max_length=80)
+    revoked_at: datetime = Field(sa_type=UTCDateTime)
+    reinstated: list[int] = _json(list)  # instance ids no longer excused
 
 __all__ = [
     "AuditLog", "Callout", "CalloutTarget", "CheckIn", "CheckInDraft", "Download", "Duty", "DutyInstance",
     "Evidence", "Exemption", "InboxUpdate", "Invite", "KeyValue", "LedgerEntry", "Outbox", "Person",
-    "Unit", "UTCDateTime", "utcnow", "WebLink", "WebSession", "ExportJob",
+    "Unit", "UTCDateTime", "utcnow", "WebLink", "WebSession", "ExportJob", "ExemptionRevocation",
 ]
