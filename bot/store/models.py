@@ -365,6 +365,17 @@ class ExportJob(SQLModel, table=True):
     expires_at: datetime | None = _dt()
 
 
+class CalendarFeed(SQLModel, table=True):
+    """A person's secret calendar-feed URL (/ics/<token>.ics): the token's SHA-256, revocable."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=80, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = _dt()
+    last_fetched_at: datetime | None = _dt()
+
+
 class ExemptionRevocation(SQLModel, table=True):
     """The office took back an approved exemption (with a reason). Append-only and chained in the
     ledger like the approval; the Exemption row itself never changes after its decision."""
@@ -379,5 +390,5 @@ class ExemptionRevocation(SQLModel, table=True):
 __all__ = [
     "AuditLog", "Callout", "CalloutTarget", "CheckIn", "CheckInDraft", "Download", "Duty", "DutyInstance",
     "Evidence", "Exemption", "InboxUpdate", "Invite", "KeyValue", "LedgerEntry", "Outbox", "Person",
-    "Unit", "UTCDateTime", "utcnow", "WebLink", "WebSession", "ExportJob", "ExemptionRevocation",
+    "Unit", "UTCDateTime", "utcnow", "WebLink", "WebSession", "ExportJob", "ExemptionRevocation", "CalendarFeed",
 ]
