@@ -34,7 +34,7 @@ async def test_eight_reminders_of_one_minute_are_one_message_with_eight_lines(ha
     assert queued == 8
     with h.session() as s:  # nothing goes out before the minute's jobs are all in
         assert s.exec(select(Outbox)).all() == []
-    assert await h.runtime.reminders.compose(MORNING + timedelta(seconds=5), settle=digest.SETTLE) == 0
+    assert await h.runtime.reminders.compose(MORNING + timedelta(seconds=2), settle=digest.SETTLE) == 0
     assert await h.runtime.reminders.compose(MORNING + digest.SETTLE, settle=digest.SETTLE) == 1
     msg = await h.wait_for_message(tg, contains="今日待办 8 项")
     await h.drain_outbox()
