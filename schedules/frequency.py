@@ -87,17 +87,18 @@ def _anchor_pattern(seasons: tuple[str, ...]) -> str:
         rf"|(?<=月)(?P<days>{_DAY}[日号](?:[、，,和及与]{_DAY}[日号])*)(?P<days_by>{_BY})?"
         rf"|(?<=年)度?(?P<due_month>1[0-2]|0?[1-9]|[一二三四五六七八九十]{{1,2}})月份?"
         rf"(?:(?P<due_day>{_DAY})[日号]|(?P<due_end>底|末))?(?:{_BY})?"
-        rf"|(?<=年)的?(?P<season>{season}))?"
+        rf"|(?<=年)的?(?P<season>{season})(?![、和及与]))?"
         # 一年两次, 1个月1次 (never 一月: that is January)
         rf"|(?<![上下每本同当第])(?:一|1)(?P<unit2>个月|个?(?:年|季度|季|周|旬))内?{AT_LEAST}?(?P<count2>{N})次"
         rf"|(?<![上下每本])(?P<half_month>半个?月){AT_LEAST}?(?P<count_hm>{N})次"
         rf"|(?<![上下每本])(?P<unit3>半年){AT_LEAST}?(?P<count3>{N})次"
-        r"|(?P<both_halves>上\s*[、和及与]?\s*下半年各|上半年\s*[、和及与]\s*下半年各?)"
-        r"|(?<![每至到])(?P<named_half>上半年|下半年)(?![各底末前、和及与])(?=[^。；;，,]{0,15}?(?:次|回|轮|遍))"
+        # "每年上半年、下半年各1次" stays a yearly count of 2 (times of the year, as the importer always read it)
+        r"|(?<!年)(?P<both_halves>上\s*[、和及与]?\s*下半年各|上半年\s*[、和及与]\s*下半年各?)"
+        r"|(?<![每至到年、])(?P<named_half>上半年|下半年)(?![各底末前、和及与])(?=[^。；;，,]{0,15}?(?:次|回|轮|遍))"
         r"|(?P<once_a_year>[一每]年一度)"
         r"|(?P<whole_year>全年)(?=[^。；;]{0,20}?(?:次|回|轮|遍))"
         rf"|(?P<count4>{N})次[/／](?P<unit4>年|季度|季|月|周|旬|日|天)"
-        rf"|(?<![每年的])(?P<season2>{season})(?=[^。；;]{{0,20}}?(?:次|回|轮|遍))"
+        rf"|(?<![每年的、])(?P<season2>{season})(?![、和及与])(?=[^。；;]{{0,20}}?(?:次|回|轮|遍))"
     )
 
 
@@ -107,12 +108,11 @@ def anchor_regex(seasons: tuple[str, ...] = tuple(DEFAULT_SEASONS)) -> re.Patter
 
 
 ANCHOR = anchor_regex()
-# "开展1次", "至少组织一次", "各1次": a few words of action, then the count. A catalogue counts in 次 only
-# (the loader has always refused "每季度一回"); the importer also reads 回/轮/遍 in running text.
-_COUNT_TAIL = re.compile(
-    rf"^(?:(?![零〇一二两三四五六七八九十次回遍轮每])[\u4e00-\u9fff]){{0,8}}?{AT_LEAST}?(?P<cnt>{N})次"
-    r"(?:以上|及以上)?$"
-)
+# "开展1次", "至少组织一次", "各1次", "向主要负责人专题汇报1次": the words of the act, then the count. The words
+# hold no other count, no second period and no sentence end, so "每月至少1次，每季度1次" is no one frequency. A
+# catalogue counts in 次 only (the loader has always refused "每季度一回"); the importer also reads 回/轮/遍.
+_ACT_WORDS = rf"(?:(?!{N}(?:次|回|遍|轮)|[次回遍轮每])[\u4e00-\u9fff、，,（）()“”《》])"
+_COUNT_TAIL = re.compile(rf"^{_ACT_WORDS}{{0,40}}?{AT_LEAST}?(?P<cnt>{N})次(?:以上|及以上)?$")
 
 
 @dataclass(frozen=True)
