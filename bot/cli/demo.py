@@ -160,13 +160,13 @@ def _photos(n: int) -> list[bytes]:
 async def _demo(args, ctx, catalog, p: Plan, workdir: Path) -> int:
     from sqlmodel import select
 
+    from bot.sandbox.telegram import Limits, Sandbox, SandboxClient
     from bot.services.reminders import set_watermark
     from bot.store import Store
     from bot.store.models import CheckIn, DutyInstance, Evidence, Outbox, Person
     from bot.store.sync import sync_catalog
     from bot.telegram.app import Runtime, RuntimeOptions
     from bot.telegram.context import BotContext
-    from bot.telegram.sandbox import Limits, Sandbox, SandboxClient
     from schedules import Schedule
 
     schedule = Schedule(catalog)
