@@ -1,7 +1,7 @@
 """web console: sign-in links, sessions, export jobs, exemption revocations, calendar feeds, ix_instance_due
 
 Revision ID: web_1
-Revises: 0001_initial
+Revises: digest_1
 Create Date: 2026-12-04 21:44:19.247404
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import bot.store.models
 
 
 revision: str = 'web_1'
-down_revision: str | None = '0001_initial'
+down_revision: str | None = 'digest_1'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
