@@ -11,7 +11,16 @@ from support.assessment_world import add_duty, add_instance, add_person, add_uni
 
 from bot.services import exemptions, export, verify
 from bot.services.exemptions import ExemptionError, parse_request
-from bot.store.models import AuditLog, CheckInDraft, DutyInstance, Exemption, LedgerEntry, Outbox, Person
+from bot.store.models import (
+    AuditLog,
+    CheckInDraft,
+    DutyInstance,
+    Exemption,
+    ExemptionRevocation,
+    LedgerEntry,
+    Outbox,
+    Person,
+)
 
 TODAY = date(2026, 6, 1)
 NOW = at(2026, 6, 1, 10, 0)
@@ -198,7 +207,9 @@ def test_revoke_restores_statuses_and_is_chained(store, tmp_path):
         "open", "missed", "open", "done")
     with store.session() as s:
         ex = s.get(Exemption, ex_id)
-        assert (ex.state, ex.revoked_by, ex.revoke_reason) == ("revoked", "o2", "并未出差")
+        rec = s.exec(select(ExemptionRevocation)).one()
+        assert ex.state == "revoked" and (rec.exemption_id, rec.revoked_by, rec.reason) == (ex_id, "o2", "并未出差")
+        assert sorted(rec.reinstated) == sorted(r.restored)
         kinds = [e.kind for e in s.exec(select(LedgerEntry).order_by(LedgerEntry.seq))]
         assert kinds == ["exemption", "revocation"]
         assert s.exec(select(AuditLog).where(AuditLog.action == "exemption.revoked")).one().detail["reason"] == "并未出差"
@@ -228,12 +239,22 @@ def test_revocation_tampering_is_found(store, tmp_path):
     with store.session() as s:  # revoked behind the bot's back: no revocation record
         s.get(Exemption, ex_id).state = "revoked"
     result = verify.verify(store.engine, tmp_path)
-    assert not result.ok and (result.problem.kind, result.problem.what) == ("revocation", "inserted")
+    assert not result.ok and (result.problem.kind, result.problem.what) == ("exemption", "altered")
     with store.session() as s:
         s.get(Exemption, ex_id).state = "approved"
         exemptions.revoke(s, ex_id, s.get(Person, "o1"), "并未出差", NOW)
     assert verify.verify(store.engine, tmp_path).ok
     with store.session() as s:  # the reason edited afterwards
-        s.get(Exemption, ex_id).revoke_reason = "别的理由"
+        s.exec(select(ExemptionRevocation)).one().reason = "别的理由"
     result = verify.verify(store.engine, tmp_path)
     assert not result.ok and (result.problem.kind, result.problem.what) == ("revocation", "altered")
+    with store.session() as s:  # reason put back, but the exemption made approved again
+        s.exec(select(ExemptionRevocation)).one().reason = "并未出差"
+        s.get(Exemption, ex_id).state = "approved"
+    result = verify.verify(store.engine, tmp_path)
+    assert not result.ok and (result.problem.kind, result.problem.what) == ("revocation", "altered")
+    with store.session() as s:  # the revocation record deleted
+        s.get(Exemption, ex_id).state = "revoked"
+        s.delete(s.exec(select(ExemptionRevocation)).one())
+    result = verify.verify(store.engine, tmp_path)
+    assert not result.ok and (result.problem.kind, result.problem.what) == ("revocation", "missing")

@@ -20,7 +20,7 @@ from bot.store.models import AuditLog, CalendarFeed, Person
 
 PAST = timedelta(days=31)  # what a feed shows: last month (for late check-ins) ...
 AHEAD = timedelta(days=366)  # ... to a year ahead
-TOUCH_EVERY = timedelta(minutes=10)  # last_used_at is written at most this often (calendars poll)
+TOUCH_EVERY = timedelta(minutes=10)  # last_fetched_at is written at most this often (calendars poll)
 
 
 def feed_url(base_url: str, token: str) -> str:
@@ -69,7 +69,7 @@ def lookup(session: Session, token: str, now: datetime, today: date) -> Feed | N
     person = session.get(Person, row.person_id)
     if person is None or person.retired_at is not None:
         return None
-    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-        row.last_used_at = now
+    if row.last_fetched_at is None or now - row.last_fetched_at >= TOUCH_EVERY:
+        row.last_fetched_at = now
         session.add(row)
     return Feed(row.person_id, today - PAST, today + AHEAD)

@@ -100,8 +100,8 @@ def _exemption(row: Any) -> dict[str, Any]:
 
 
 def _revocation(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "state": row.state, "revoked_by": row.revoked_by, "revoked_at": row.revoked_at,
-            "reason": row.revoke_reason}
+    return {"id": row.id, "exemption_id": row.exemption_id, "reason": row.reason, "revoked_by": row.revoked_by,
+            "revoked_at": row.revoked_at, "reinstated": sorted(row.reinstated or [])}
 
 
 CONTENT = {"checkin": _checkin, "evidence": _evidence, "ack": _ack, "report": _report, "exemption": _exemption,
