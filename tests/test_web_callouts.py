@@ -60,6 +60,8 @@ async def test_issue_watch_ack_lift(web, page):
     assert await page.evaluate("window.__same_page === true")  # shown without a reload
     await page.get_by_text("1/1").first.wait_for()
     await page.screenshot(path=f"{SHOTS}/web-callout-board.png", full_page=True)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.screenshot(path=f"{SHOTS}/web-callout-board-phone.png", full_page=True)
 
     page.once("dialog", lambda d: d.accept())
     await page.get_by_role("button", name="解除预警").click()
@@ -69,6 +71,7 @@ async def test_issue_watch_ack_lift(web, page):
     await page.goto(web.url + "/callouts")
     await page.get_by_role("cell", name="暴雨").wait_for()
     await page.get_by_text("已解除").wait_for()
+    await page.screenshot(path=f"{SHOTS}/web-callouts-phone.png", full_page=True)
 
 
 async def test_bad_warning_input_and_unknown_board(web, page):

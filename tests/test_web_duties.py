@@ -31,6 +31,9 @@ async def test_catalogue_and_calendar(web, page):
     await row.get_by_text(duty.frequency.phrase or "", exact=False).first.wait_for()
     assert duty.source.clause[:20] in await row.inner_text()
     await page.screenshot(path=f"{SHOTS}/web-duties.png", full_page=True)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.screenshot(path=f"{SHOTS}/web-duties-phone.png", full_page=True)
+    await page.set_viewport_size({"width": 1280, "height": 900})
     # one person's items only
     await page.get_by_label("适用于").select_option(label="吴刚")
     await page.wait_for_url("**/duties?person=*")
@@ -63,6 +66,8 @@ async def test_leader_pages_and_calendar_feed(web, page):
     content = await page.content()
     assert all(d in content for d in mine) and not any(f">{d.title}<" in content for d in others[:5])
     await page.screenshot(path=f"{SHOTS}/web-my-duties.png", full_page=True)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.screenshot(path=f"{SHOTS}/web-my-duties-phone.png", full_page=True)
     for office_page in ("/duties", "/calendar", "/rank", "/callouts", "/exemptions"):
         response = await page.goto(web.url + office_page)
         assert response.status == 403, office_page

@@ -64,6 +64,9 @@ async def test_approve_then_revoke_then_refuse(web, page):
     await h.wait_for_message(leader, contains="已被安委办撤销")
     assert verify.verify(h.store.engine, h.settings.data_dir).ok
     await page.screenshot(path=f"{SHOTS}/web-exemptions-revoked.png", full_page=True)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.screenshot(path=f"{SHOTS}/web-exemptions-phone.png", full_page=True)
+    await page.set_viewport_size({"width": 1280, "height": 900})
 
     await page.get_by_role("button", name="驳回 赵明").click()
     await page.get_by_role("status").filter(has_text="已驳回 赵明 的申请").wait_for()
