@@ -58,6 +58,11 @@ async def test_issue_watch_ack_lift(web, page):
     await h.users.press_button(leader, call["message_id"], ack_data(call))
     await row.get_by_text("✓").wait_for()
     assert await page.evaluate("window.__same_page === true")  # shown without a reload
+    status = page.url + "/status"
+    first = await (await page.request.get(status)).json()
+    assert first["html"] and "✓" in first["html"] and not first["lifted"]
+    again = await (await page.request.get(status + "?v=" + first["v"])).json()
+    assert again == {"v": first["v"], "lifted": False}  # nothing moved: no board sent
     await page.get_by_text("1/1").first.wait_for()
     await page.screenshot(path=f"{SHOTS}/web-callout-board.png", full_page=True)
     await page.set_viewport_size({"width": 390, "height": 844})
