@@ -213,7 +213,7 @@ def test_revoke_restores_statuses_and_is_chained(store, tmp_path):
         kinds = [e.kind for e in s.exec(select(LedgerEntry).order_by(LedgerEntry.seq))]
         assert kinds == ["exemption", "revocation"]
         assert s.exec(select(AuditLog).where(AuditLog.action == "exemption.revoked")).one().detail["reason"] == "并未出差"
-        with pytest.raises(ExemptionError, match="已撤销"):  # twice: refused, nothing changes
+        with pytest.raises(ExemptionError, match="只能撤销已批准"):  # twice: refused, nothing changes
             exemptions.revoke(s, ex_id, s.get(Person, "o1"), "再撤一次", later)
         # a sweep does not excuse them again
         assert exemptions.excuse_covered(s, later) == []

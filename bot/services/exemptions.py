@@ -434,7 +434,7 @@ def revoke(session: Session, exemption_id: int, by: Person, reason: str, now: da
     ).rowcount == 1
     session.refresh(ex)
     if not won:
-        raise ExemptionError(t.EXEMPT_NOT_APPROVED.format(state=t.STATE_NAMES.get(ex.state, ex.state)))
+        raise ExemptionError(t.EXEMPT_NOT_APPROVED)
     restored = [i.id for i in _restore(session, ex, now, tz)]
     record = ExemptionRevocation(exemption_id=ex.id, reason=reason, revoked_by=by.id, revoked_at=now,
                                  reinstated=restored)

@@ -33,8 +33,7 @@ EXEMPT_REVOKED = (
     "你的免考核（{kind}，{dates}）已被安委办撤销（{by}，{at}）。\n撤销理由：{reason}\n"
     "相关 {n} 项职责恢复考核，请按期完成。"
 )
-EXEMPT_NOT_APPROVED = "只能撤销已批准的免考核（这条是“{state}”） / only an approved exemption can be revoked."
-STATE_NAMES = {"pending": "待审批", "approved": "已批准", "refused": "未批准", "revoked": "已撤销"}
+EXEMPT_NOT_APPROVED = "只能撤销已批准的免考核（这条申请现在不是“已批准”） / only an approved exemption can be revoked."
 ERR_REVOKE_REASON = "请写明撤销理由 / please give the reason for revoking."
 EXEMPT_NOT_FOUND = "没有找到这条申请 / request not found."
 EXEMPT_NOT_YOURS = "这不是你的申请 / this request is not yours."

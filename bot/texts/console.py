@@ -33,9 +33,8 @@ DECIDED_BY = "{by} {at}"
 REVOKED_BY = "{by} {at} 撤销：{reason}"
 FLASH_APPROVED = "已批准 {name} 的申请，{n} 项免于考核。"
 FLASH_REFUSED = "已驳回 {name} 的申请。"
-FLASH_ALREADY = "这条申请已由 {by} {verdict}。"
+FLASH_ALREADY = "这条申请已由 {by} {verdict}过。"
 FLASH_REVOKED = "已撤销 {name} 的免考核，{n} 项恢复考核。"
-STATES = {"pending": "待审批", "approved": "已批准", "refused": "未批准", "revoked": "已撤销"}
 
 # --- 叫应 ----------------------------------------------------------------------------------------
 CALLOUTS_TITLE = "叫应"

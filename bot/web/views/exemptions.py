@@ -56,7 +56,7 @@ async def _decide(request: web.Request, approve: bool) -> web.Response:
         name = leader.name if leader else d.exemption.person_id
         if not d.decided_now:
             by = s.get(Person, d.exemption.decided_by) if d.exemption.decided_by else None
-            return C.FLASH_ALREADY.format(by=by.name if by else "", verdict=C.STATES.get(d.exemption.state, ""))
+            return C.FLASH_ALREADY.format(by=by.name if by else "", verdict=exemptions.t.VERDICT.get(d.exemption.state, ""))
         if approve:
             return C.FLASH_APPROVED.format(name=name, n=len(d.excused))
         return C.FLASH_REFUSED.format(name=name)
