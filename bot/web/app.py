@@ -33,6 +33,8 @@ def create_app(ctx: BotContext, *, on_outbox: Callable[[], None] | None = None) 
     render.setup(app, views.nav(found))
     for module in found:
         app.add_routes(module.routes)
+        if hasattr(module, "setup"):  # app-wide state of a page area, made before the app starts
+            module.setup(app)
     app.router.add_static("/static", STATIC)
     app.on_response_prepare.append(_headers)
     return app
