@@ -20,8 +20,8 @@ import aiohttp
 import pytest_asyncio
 
 from bot import clock
-from bot.services import signin
 from bot.process import process_workers
+from bot.services import signin
 from bot.web.app import WebServer
 
 
