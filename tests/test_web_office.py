@@ -117,13 +117,22 @@ async def test_export_job_progress_and_download(web, page, tmp_path):
     await page.get_by_role("link", name=re.compile("下载 履职档案_王海涛.*zip")).wait_for(timeout=60_000)
 
 
-async def test_verify_page_runs_again(web, page):
+async def test_verify_page_runs_again(web, page, monkeypatch):
     await web.sign_in(page, "孙丽")
     await page.goto(web.url + "/verify")
     await page.get_by_text("还没有校验过").wait_for()
     await page.get_by_role("button", name="重新校验").click()
     await page.get_by_text("记录完整").wait_for(timeout=30_000)
+    await page.get_by_text("网页工作台").wait_for()
     await page.screenshot(path=f"{SHOTS}/web-verify.png", full_page=True)
+    # a `dutybot verify` on the server is the last result too
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", web.harness.database_url)
+    monkeypatch.setenv("DATA_DIR", str(web.harness.settings.data_dir))
+    assert main(["--duties", str(web.harness.duties_file), "verify"]) == 0
+    await page.reload()
+    await page.get_by_text("命令行 dutybot verify").wait_for()
 
 
 async def test_duties_calendar_feed_and_rank(web, page):

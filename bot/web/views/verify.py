@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from aiohttp import web
 
@@ -28,7 +29,10 @@ def setup(app: web.Application) -> None:
 async def _state(request: web.Request) -> dict:
     def load(s):
         now = clock.now()
-        return {"head": verify_runs.head(s), "last": verify_runs.last(s), "running": verify_runs.running(s, now)}
+        last = verify_runs.last(s)
+        finished = datetime.fromisoformat(last["finished_at"]) if last else None
+        return {"head": verify_runs.head(s), "last": last, "finished": finished,
+                "running": verify_runs.running(s, now)}
 
     return await db(request, load)
 
