@@ -22,6 +22,16 @@ SHOTS = "test-artifacts/screenshots"
 DAYTIME = datetime(2026, 11, 20, 10, 0, tzinfo=timezone(timedelta(hours=8)))
 
 
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 90, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
 @pytest.fixture(autouse=True)
 def daytime():
     with time_machine.travel(DAYTIME, tick=True):
@@ -75,11 +85,14 @@ async def test_callout_board_shows_an_ack_without_reloading(web, page):
     await page.get_by_label("级别").select_option("red")
     await page.get_by_label("灾种").fill("暴雨")
     await page.get_by_label("内容").fill("红色暴雨预警，请立即组织巡查")
+    await page.get_by_label("图片或文件").set_input_files({"name": "雷达图.png", "mimeType": "image/png",
+                                                      "buffer": _png()})
     await page.get_by_role("button", name="发布并叫应").click()
     await page.wait_for_url(re.compile(r".*/callouts/\d+$"))
     acked = page.get_by_test_id("acked")
     before = await acked.inner_text()
     assert before.startswith("0/")
+    await h.wait_for_message(tg, predicate=lambda m: m["method"] == "sendPhoto")  # the uploaded picture
     call = await h.wait_for_message(tg, contains="红色暴雨预警")
     data = next(b["callback_data"] for row in call["reply_markup"]["inline_keyboard"] for b in row
                 if b.get("callback_data", "").startswith("c:ack:"))
@@ -93,6 +106,8 @@ async def test_callout_board_shows_an_ack_without_reloading(web, page):
     await page.get_by_label("总结").fill("雨情平稳，各单位已完成巡查")
     await page.get_by_role("button", name="解除预警").click()
     await page.get_by_text("总结：雨情平稳").wait_for()
+    response = await page.goto(web.url + "/callouts/999")
+    assert response.status == 404
 
 
 async def test_export_job_progress_and_download(web, page, tmp_path):
