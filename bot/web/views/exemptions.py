@@ -31,12 +31,15 @@ class Line:
     dates: str
 
 
-def _lines(session, tz) -> dict[str, list[Line]]:
-    people = {p.id: p for p in session.exec(select(Person))}
+def _lines(session, tz) -> tuple[dict[str, list[Line]], dict[str, str]]:
+    rows = list(session.exec(select(Exemption).where(Exemption.state.in_(("pending", "approved", "refused")))  # type: ignore[attr-defined]
+                             .order_by(Exemption.requested_at.desc()).limit(500)))  # type: ignore[attr-defined]
+    revoked = {r.exemption_id: r for r in session.exec(select(ExemptionRevocation).where(
+        ExemptionRevocation.exemption_id.in_([ex.id for ex in rows])))} if rows else {}  # type: ignore[attr-defined]
+    ids = ({ex.person_id for ex in rows} | {ex.decided_by for ex in rows if ex.decided_by}
+           | {r.revoked_by for r in revoked.values()})
+    people = {p.id: p for p in session.exec(select(Person).where(Person.id.in_(ids)))} if ids else {}  # type: ignore[attr-defined]
     units = {u.id: u.name for u in session.exec(select(Unit))}
-    revoked = {r.exemption_id: r for r in session.exec(select(ExemptionRevocation))}
-    rows = session.exec(select(Exemption).where(Exemption.state.in_(("pending", "approved", "refused")))  # type: ignore[attr-defined]
-                        .order_by(Exemption.requested_at.desc()).limit(500))  # type: ignore[attr-defined]
     out: dict[str, list[Line]] = {"pending": [], "approved": [], "done": []}
     for ex in rows:
         p = people.get(ex.person_id)
@@ -44,13 +47,12 @@ def _lines(session, tz) -> dict[str, list[Line]]:
                     exemptions.dates_text(ex, tz) if ex.date_from else "—")
         key = "pending" if ex.state == "pending" else "approved" if ex.state == "approved" and not line.revocation else "done"
         out[key].append(line)
-    return out
+    return out, {pid: p.name for pid, p in people.items()}
 
 
 @routes.get("/exemptions")
 async def exemptions_page(request: web.Request) -> web.Response:
-    lines = await db(request, _lines, ctx(request).settings.zone)
-    names = await db(request, lambda s: {p.id: p.name for p in s.exec(select(Person))})
+    lines, names = await db(request, _lines, ctx(request).settings.zone)
     return render.page(request, "exemptions.html", title=T.EXEMPTIONS_TITLE, lines=lines, names=names,
                        flash=request.query.get("done", ""))
 
