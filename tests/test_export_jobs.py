@@ -75,3 +75,21 @@ def test_cli_export_prints_progress(store, tmp_path, monkeypatch, capsys):
                  "--out", str(tmp_path / "a.xlsx")]) == 0
     err = capsys.readouterr().err
     assert "导出中 / exporting: 明细" in err
+
+
+def test_a_stopping_process_puts_the_job_back(store, tmp_path, catalog):
+    import threading
+
+    build(store)
+    settings = Settings(database_url=store.url, data_dir=tmp_path)
+    with store.session() as s:
+        job = export_jobs.start(s, kind="assessment", start=date(2026, 1, 1), end=date(2026, 6, 30), now=NOW, by="o")
+    with store.session() as s:
+        claimed = export_jobs.claim(s, NOW)
+    stopping = threading.Event()
+    stopping.set()
+    export_jobs.run(store, settings, catalog, claimed, stopping)  # stops at its first progress step
+    with store.session() as s:
+        again = s.get(ExportJob, job.id)
+        assert again.state == "queued" and again.done == 0
+    assert not export_jobs.folder(tmp_path, job.id).exists()

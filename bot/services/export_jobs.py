@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import threading
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,10 @@ KINDS = ("assessment", "person")
 
 class JobError(ValueError):
     """A job that cannot be started (Chinese message)."""
+
+
+class Interrupted(Exception):
+    """The process is stopping: the job goes back to the queue and starts again later."""
 
 
 def folder(data_dir: Path, job_id: int) -> Path:
@@ -100,8 +105,9 @@ def expected_rows(session: Session, start: date, end: date, tz, person_id: str |
     return int(session.exec(query).one())
 
 
-def run(store, settings, catalog, job: ExportJob) -> None:
-    """Write the job's file (in the calling thread), recording progress and the outcome."""
+def run(store, settings, catalog, job: ExportJob, stopping: threading.Event | None = None) -> None:
+    """Write the job's file (in the calling thread), recording progress and the outcome. When
+    `stopping` is set the export stops at its next progress step and the job is queued again."""
     tz = settings.zone
     start, end = _dates(job)
     with store.session() as s:
@@ -112,7 +118,7 @@ def run(store, settings, catalog, job: ExportJob) -> None:
     out_dir = folder(settings.data_dir, job.id)
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / name
-    progress = _Progress(store, job.id)
+    progress = _Progress(store, job.id, stopping)
     common = dict(data_dir=settings.data_dir, tz=tz, weights=assessment.weights_of(catalog),
                   policy=assessment.policy_from(catalog), progress=progress)
     try:
@@ -120,6 +126,12 @@ def run(store, settings, catalog, job: ExportJob) -> None:
             export.write_archive(store, out, person.id, start, end, clock.now(), **common)
         else:
             export.write_xlsx(store, out, start, end, clock.now(), **common)
+    except Interrupted:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        with store.session() as s:
+            row = s.get(ExportJob, job.id)
+            row.state, row.done, row.heartbeat_at = "queued", 0, None
+        return
     except Exception as err:
         log.exception("export job %s failed", job.id)
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -140,12 +152,14 @@ def run(store, settings, catalog, job: ExportJob) -> None:
 class _Progress:
     """export's progress callback: rows written so far, saved every BEAT seconds (the heartbeat)."""
 
-    def __init__(self, store, job_id: int):
-        self.store, self.job_id = store, job_id
+    def __init__(self, store, job_id: int, stopping: threading.Event | None = None):
+        self.store, self.job_id, self.stopping = store, job_id, stopping
         self.rows = 0
         self._saved = 0.0
 
     def __call__(self, rows: int) -> None:
+        if self.stopping is not None and self.stopping.is_set():
+            raise Interrupted
         self.rows = rows
         if time.monotonic() - self._saved < BEAT:
             return
@@ -179,21 +193,28 @@ async def worker(ctx, stop: asyncio.Event) -> None:
     """Runs export jobs one at a time until `stop`; expires old ones now and then."""
     store, settings = ctx.store, ctx.settings
     last_expiry = 0.0
+    stopping = threading.Event()  # the export thread looks at it; `stop` is the loop's
+    watcher = asyncio.ensure_future(stop.wait())
+    watcher.add_done_callback(lambda _: stopping.set())
 
     def next_job() -> ExportJob | None:
         with store.session() as s:
             return claim(s, clock.now())
 
-    while not stop.is_set():
-        if time.monotonic() - last_expiry > 3600:
-            last_expiry = time.monotonic()
-            await asyncio.to_thread(_expire, store, settings.data_dir)
-        job = await asyncio.to_thread(next_job)
-        if job is not None:
-            await asyncio.to_thread(run, store, settings, ctx.catalog, job)
-            continue
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), IDLE)
+    try:
+        while not stop.is_set():
+            if time.monotonic() - last_expiry > 3600:
+                last_expiry = time.monotonic()
+                await asyncio.to_thread(_expire, store, settings.data_dir)
+            job = await asyncio.to_thread(next_job)
+            if job is not None:
+                await asyncio.to_thread(run, store, settings, ctx.catalog, job, stopping)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), IDLE)
+    finally:
+        stopping.set()  # cancelled: the thread, if any, stops at its next step too
+        watcher.cancel()
 
 
 def _expire(store, data_dir: Path) -> None:

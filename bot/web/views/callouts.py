@@ -36,6 +36,16 @@ NAV = [(40, "/callouts", T.NAV_CALLOUTS)]
 POLL = 0.1  # seconds between fingerprint reads of an open board
 HEARTBEAT = 15.0  # an SSE comment now and then keeps proxies from closing the stream
 RECENT = timedelta(days=30)
+CLOSING = web.AppKey("callout_streams_closing", asyncio.Event)
+
+
+def setup(app: web.Application) -> None:
+    app[CLOSING] = asyncio.Event()  # set on shutdown: open boards' streams end instead of holding the stop
+
+    async def closing(app: web.Application) -> None:
+        app[CLOSING].set()
+
+    app.on_shutdown.append(closing)
 
 
 def _callout_id(request: web.Request) -> int:
@@ -165,9 +175,11 @@ async def board_events(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     await response.write(b"retry: 1000\n\n")
     quiet = 0.0
+    closing = request.app[CLOSING]
     try:
-        while True:
-            await asyncio.sleep(POLL)
+        while not closing.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(closing.wait(), POLL)
             current_print = await db(request, fingerprint, callout_id)
             if current_print != last:
                 last = current_print
