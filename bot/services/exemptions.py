@@ -4,10 +4,6 @@ approves or refuses with one tap; approved, the person's instances due in those 
 Life of a request (Exemption.state): draft (the leader chose the kind from a reminder and is about
 to type reason and dates; nothing is sent) → pending (the office was asked) → approved | refused.
 Only the decision is chained in the ledger (kind "exemption"); after it the row never changes.
-An approved exemption can be revoked by the office with a reason (`revoke`): that is a new
-append-only row (`ExemptionRevocation`, chained as kind "revocation"), so "revoked" is derived
-from its existence, not written over the decision. Revoking gives the instances it excused back
-their status (open while their window is open, missed after it) and no longer excuses new ones.
 
 Which instances an approval excuses: the person's instances due (local date) within the dates,
 plus the instance the request was made from, as long as they are open or missed. Done and late
@@ -24,21 +20,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.services import ledger, outbox
-from bot.store.models import (
-    AuditLog,
-    CheckInDraft,
-    Duty,
-    DutyInstance,
-    Exemption,
-    ExemptionRevocation,
-    Outbox,
-    Person,
-    Unit,
-)
+from bot.store.models import AuditLog, CheckInDraft, Duty, DutyInstance, Exemption, Outbox, Person, Unit
 from bot.texts import assessment as t
 from bot.texts import fmt
 
@@ -293,72 +278,6 @@ class Decision:
     excused: list[int] = field(default_factory=list)  # instance ids
 
 
-def _live():
-    """Approved and not revoked."""
-    revoked = select(ExemptionRevocation.id).where(ExemptionRevocation.exemption_id == Exemption.id)
-    return (Exemption.state == "approved") & ~revoked.exists()
-
-
-def revocation_of(session: Session, exemption_id: int) -> ExemptionRevocation | None:
-    return session.exec(select(ExemptionRevocation).where(ExemptionRevocation.exemption_id == exemption_id)).first()
-
-
-def revoke(session: Session, exemption_id: int, by: Person, reason: str, now: datetime, *,
-           tz: ZoneInfo = SHANGHAI) -> ExemptionRevocation:
-    """Take back an approved exemption with a reason (recorded in the hash chain); the instances it
-    excused that are still excused get their status back; the leader is told."""
-    reason = reason.strip()
-    ex = session.get(Exemption, exemption_id)
-    if ex is None or ex.state in ("draft", "dropped"):
-        raise ExemptionError(t.EXEMPT_NOT_FOUND)
-    if not by.is_office:
-        raise ExemptionError(t.OFFICE_ONLY)
-    if ex.state != "approved":
-        raise ExemptionError(t.REVOKE_NOT_APPROVED)
-    if not reason:
-        raise ExemptionError(t.REVOKE_NEEDS_REASON)
-    if len(reason) > MAX_REASON:
-        raise ExemptionError(t.ERR_REASON_LONG.format(n=MAX_REASON))
-    if revocation_of(session, ex.id) is not None:
-        raise ExemptionError(t.REVOKE_ALREADY)
-    reinstated = []
-    for inst in session.exec(_excused_by(ex, tz)):
-        if covering(session, inst, tz, other_than=ex.id) is not None:
-            continue  # another live exemption still excuses it
-        inst.status = "missed" if inst.closes_at <= now else "open"
-        inst.closed_at = now if inst.status == "missed" else None
-        session.add(inst)
-        reinstated.append(inst.id)
-    row = ExemptionRevocation(exemption_id=ex.id, reason=reason, revoked_by=by.id, revoked_at=now,
-                              reinstated=reinstated)
-    session.add(row)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:  # revoked at the same moment by someone else
-        raise ExemptionError(t.REVOKE_ALREADY) from None
-    ledger.record(session, "revocation", row, now)
-    session.add(AuditLog(at=now, actor_telegram_id=by.telegram_id, person_id=by.id, action="exemption.revoked",
-                         detail={"exemption_id": ex.id, "reason": reason, "reinstated": reinstated}))
-    leader = session.get(Person, ex.person_id)
-    if leader is not None and leader.telegram_id:
-        body = t.EXEMPT_REVOKED.format(kind=ex.reason_kind, dates=dates_text(ex, tz), by=by.name,
-                                       at=fmt.moment(now, tz), reason=reason, n=len(reinstated))
-        outbox.enqueue(session, chat_id=leader.telegram_id, payload=outbox.text(body),
-                       dedupe_key=f"exempt:{ex.id}:revoked", priority=outbox.INTERACTIVE, person_id=leader.id)
-    return row
-
-
-def _excused_by(ex: Exemption, tz: ZoneInfo):
-    """The person's excused instances in the exemption's dates (or its own instance)."""
-    first, last = local_dates(ex, tz)
-    lo, hi = _midnight(first, tz), _midnight(last + timedelta(days=1), tz)
-    in_dates = (DutyInstance.due_at >= lo) & (DutyInstance.due_at < hi)
-    which = or_(in_dates, DutyInstance.id == ex.instance_id) if ex.instance_id is not None else in_dates
-    return select(DutyInstance).where(DutyInstance.person_id == ex.person_id, which,
-                                      DutyInstance.status == "excused")
-
-
 def covered_query(ex: Exemption, tz: ZoneInfo = SHANGHAI):
     """The instances an approved exemption excuses (open or missed ones)."""
     first, last = local_dates(ex, tz)
@@ -436,7 +355,7 @@ def excuse_covered(session: Session, now: datetime, *, tz: ZoneInfo = SHANGHAI) 
     """Excuse instances that opened after their leave was approved. Idempotent; cheap to run daily."""
     recent = now - timedelta(days=MAX_DAYS + 31)
     out: list[int] = []
-    for ex in session.exec(select(Exemption).where(_live(), Exemption.date_to >= recent)):
+    for ex in session.exec(select(Exemption).where(Exemption.state == "approved", Exemption.date_to >= recent)):
         out.extend(i.id for i in _excuse(session, ex, now, tz))
     return out
 
@@ -452,14 +371,11 @@ def excuse_if_covered(session: Session, inst: DutyInstance, now: datetime, *, tz
     return True
 
 
-def covering(session: Session, inst: DutyInstance, tz: ZoneInfo = SHANGHAI, *,
-             other_than: int | None = None) -> Exemption | None:
-    """The approved (not revoked) exemption that covers an instance (by its id or its due day), if any."""
+def covering(session: Session, inst: DutyInstance, tz: ZoneInfo = SHANGHAI) -> Exemption | None:
+    """The approved exemption that covers an instance (by its id or its due day), if any."""
     due = inst.due_at.astimezone(tz).date()
-    query = select(Exemption).where(Exemption.person_id == inst.person_id, _live())
-    if other_than is not None:
-        query = query.where(Exemption.id != other_than)
-    for ex in session.exec(query.order_by(Exemption.decided_at)):
+    for ex in session.exec(select(Exemption).where(Exemption.person_id == inst.person_id,
+                                                   Exemption.state == "approved").order_by(Exemption.decided_at)):
         first, last = local_dates(ex, tz)
         if ex.instance_id == inst.id or first <= due <= last:
             return ex

@@ -95,13 +95,7 @@ def _exemption(row: Any) -> dict[str, Any]:
             "date_to": row.date_to, "state": row.state, "decided_by": row.decided_by, "decided_at": row.decided_at}
 
 
-def _revocation(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "exemption_id": row.exemption_id, "reason": row.reason, "revoked_by": row.revoked_by,
-            "revoked_at": row.revoked_at, "reinstated": list(row.reinstated or [])}
-
-
-CONTENT = {"checkin": _checkin, "evidence": _evidence, "ack": _ack, "report": _report, "exemption": _exemption,
-           "revocation": _revocation}
+CONTENT = {"checkin": _checkin, "evidence": _evidence, "ack": _ack, "report": _report, "exemption": _exemption}
 
 
 def record(session: Session, kind: str, row: Any, at: datetime) -> LedgerEntry:

@@ -29,11 +29,6 @@ EXEMPT_REFUSED = "你的免考核申请（{kind}，{dates}）未获批准（{by}
 EXEMPT_ALREADY = "该申请已由{by}{verdict}。"
 EXEMPT_DONE_ANSWER = "已{verdict}"
 VERDICT = {"approved": "批准", "refused": "驳回"}
-EXEMPT_REVOKED = ("你的免考核（{kind}，{dates}）已被撤销。\n撤销：{by}，{at}\n原因：{reason}\n"
-                  "{n} 项职责恢复考核，请按期报告。")
-REVOKE_NOT_APPROVED = "只有已批准的免考核才能撤销 / only an approved exemption can be revoked."
-REVOKE_NEEDS_REASON = "请写明撤销原因 / please give the reason for revoking."
-REVOKE_ALREADY = "该免考核已被撤销 / this exemption was revoked already."
 EXEMPT_NOT_FOUND = "没有找到这条申请 / request not found."
 EXEMPT_NOT_YOURS = "这不是你的申请 / this request is not yours."
 EXEMPT_INSTANCE_GONE = "这项职责不存在或不是你的 / this duty is not yours."

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot import clock
-from bot.services import assessment, calendar_feeds, export, record, thumbnails
+from bot.services import assessment, export, record, thumbnails
 from bot.texts import web as T
 from bot.web import render
 from bot.web.context import ctx, db, send_file
@@ -41,10 +41,8 @@ async def person_page(request: web.Request) -> web.Response:
     found = await db(request, record.record, person_id, year, ctx(request).settings.zone)
     if found is None:
         raise NotFound(T.PERSON_NOT_FOUND)
-    feed = await db(request, calendar_feeds.live, person_id)
     return render.page(request, "person.html", title=f"{found.person.name} · {T.RECORD_TITLE}", r=found,
-                       is_image=record.is_image, quote=quote, feed=feed,
-                       feed_revoked=request.query.get("feed") == "revoked")
+                       is_image=record.is_image, quote=quote)
 
 
 @routes.get("/people/{id}/archive.zip")
