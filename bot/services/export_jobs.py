@@ -5,7 +5,7 @@ A job is a row (`ExportJob`): queued → running → done | failed. A worker cla
 queued job with a conditional UPDATE (two processes cannot both claim it), runs the export in a
 thread and writes its progress (rows of 明细 written out of the instances in range) every few
 seconds; that write is also its heartbeat: a running job whose heartbeat is older than
-`STALE` (its process died) is claimed again. The file goes to DATA_DIR/exports/<id>/<name>
+`STALE` (its process died) is claimed again; a process that stops puts its job back at once. The file goes to DATA_DIR/exports/<id>/<name>
 and is deleted with its row 7 days after it finished.
 """
 
@@ -26,10 +26,13 @@ from sqlmodel import Session, select
 from bot import clock
 from bot.services import assessment, export
 from bot.store.models import AuditLog, DutyInstance, ExportJob, Person
+from bot.texts import web as T
 
 log = logging.getLogger(__name__)
 KEEP = timedelta(days=7)
-STALE = timedelta(minutes=2)
+# No heartbeat for this long: the job's process died. Long enough for the phases of a year's export
+# that write no 明细 rows (the summary and the ranking sheets take tens of seconds at 1.5 M).
+STALE = timedelta(minutes=10)
 BEAT = 2.0  # seconds between progress writes
 IDLE = 1.0  # seconds between looks for work
 KINDS = ("assessment", "person")
@@ -50,13 +53,13 @@ def folder(data_dir: Path, job_id: int) -> Path:
 def start(session: Session, *, kind: str, start: date, end: date, now: datetime, by: str | None,
           person_id: str | None = None) -> ExportJob:
     if kind not in KINDS:
-        raise JobError(f"未知的导出类型“{kind}”")
+        raise JobError(T.EXPORT_BAD_KIND.format(value=kind))
     if end < start:
-        raise JobError("结束日期早于开始日期")
+        raise JobError(T.EXPORT_BAD_RANGE)
     if (end - start).days > 366 * 3:
-        raise JobError("导出范围不能超过三年")
+        raise JobError(T.EXPORT_TOO_LONG)
     if kind == "person" and (person_id is None or session.get(Person, person_id) is None):
-        raise JobError(f"没有这个人员“{person_id or ''}”")
+        raise JobError(T.EXPORT_BAD_PERSON.format(value=person_id or ""))
     job = ExportJob(kind=kind, params={"from": start.isoformat(), "to": end.isoformat(), "person_id": person_id},
                     created_by=by, created_at=now, expires_at=None)
     session.add(job)

@@ -178,6 +178,10 @@ EXPORT_KEPT = "保留至 {until}"
 EXPORT_NONE = "还没有导出任务。"
 EXPORT_NOT_READY = "这个导出文件不存在或尚未完成（文件保留 7 天）。"
 BAD_DATE = "{label}日期“{value}”无效，请写 2026-01-31 这样的日期。"
+EXPORT_BAD_KIND = "未知的导出类型“{value}”。"
+EXPORT_BAD_RANGE = "结束日期早于开始日期。"
+EXPORT_TOO_LONG = "导出范围不能超过三年。"
+EXPORT_BAD_PERSON = "没有这个人员“{value}”。"
 
 # --- 校验 -------------------------------------------------------------------------------------
 VERIFY_TITLE = "校验履职记录"
