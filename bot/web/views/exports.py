@@ -29,7 +29,8 @@ def _people(session) -> list[tuple[str, str]]:
 
 def _jobs(session):
     jobs = export_jobs.recent(session)
-    names = {p.id: p.name for p in session.exec(select(Person))}
+    ids = {j.created_by for j in jobs if j.created_by} | {j.params.get("person_id") for j in jobs} - {None}
+    names = {p.id: p.name for p in session.exec(select(Person).where(Person.id.in_(ids)))} if ids else {}  # type: ignore[attr-defined]
     return jobs, names
 
 
