@@ -1,13 +1,17 @@
 """/callouts in a real browser: issue a warning from the form (with a photo), watch its board, a
-recipient presses 收到 in the sandbox chat and the open board shows it without a reload; 解除."""
+recipient presses 收到 in the sandbox chat and the open board shows it without a reload; 解除; the
+board's event stream."""
 
 from __future__ import annotations
 
 import io
 
+import aiohttp
 from PIL import Image
 from sqlmodel import select
 
+from bot import clock
+from bot.services import callouts, signin
 from bot.store.models import Callout, CalloutTarget
 
 pytest_plugins = ["support.harness", "support.browser", "support.web_fixtures"]
@@ -94,3 +98,40 @@ async def test_bad_warning_input_and_unknown_board(web, page):
     assert response.status == 404
     response = await page.goto(web.url + "/callouts/999/status")
     assert response.status == 404
+
+
+async def test_event_stream_says_when_the_board_moves(web):
+    """The stream the board page listens to: an event when a 收到 is recorded (by any process: it
+    reads the store), one when the warning is lifted, then it ends."""
+    h = web.harness
+    await h.bind("吴刚")
+    with h.session() as s:
+        token = signin.create_link(s, web.person_id("孙丽"), clock.now(), via="test")
+        session_id = signin.redeem(s, token, clock.now()).session_id
+        c = callouts.issue(s, h.catalog, level="blue", text="测试", units=["规划建设部"], now=clock.now(),
+                           issued_by=web.person_id("孙丽"))
+        callout_id = c.id
+        target_id = s.exec(select(CalloutTarget.id).where(CalloutTarget.callout_id == c.id)).one()
+    async with aiohttp.ClientSession(cookies={"dutybot_session": session_id}) as http:
+        async with http.get(f"{web.url}/callouts/{callout_id}/events") as stream:
+            assert stream.status == 200 and stream.headers["Content-Type"].startswith("text/event-stream")
+            assert (await stream.content.readline()).startswith(b"retry:")
+
+            async def next_event() -> str:
+                while True:
+                    line = (await stream.content.readline()).decode()
+                    if line.startswith("data:"):
+                        return line
+
+            with h.session() as s:
+                callouts.ack(s, target_id, web.person_id("吴刚"), clock.now())
+            first = await next_event()
+            with h.session() as s:
+                callouts.lift(s, callout_id, now=clock.now(), lifted_by=web.person_id("孙丽"))
+            second = await next_event()
+            assert first != second and second.strip().split("|")[-1] != "None"
+            assert await stream.content.read() in (b"", b"\n")  # the stream ends with the warning
+        async with http.get(f"{web.url}/callouts/{callout_id}/board") as r:
+            assert r.status == 200 and "✓" in await r.text()
+        async with http.get(f"{web.url}/callouts/999/events") as r:
+            assert r.status == 404

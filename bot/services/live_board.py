@@ -5,6 +5,11 @@ The board is derived on every read from the callout's targets (bot/services/call
 per-recipient rows, plus the report photos' evidence ids), never stored; `Board.version` is a hash
 of what the page shows, so a poll that finds nothing new answers with a few bytes and the page
 only redraws when something moved (Healthchecks' status endpoint does the same).
+
+An open board learns of a change within a tenth of a second: the page's event stream reads
+`fingerprint` (one aggregate over the callout's targets, cheap at a thousand recipients) that often
+and says when it moved; the page then asks for the board. Reading the store, not an in-process
+signal, is what lets a 收到 recorded by another process (the bot next to `dutybot web`) show too.
 """
 
 from __future__ import annotations
@@ -86,6 +91,17 @@ def board(session: Session, callout_id: int) -> Board | None:
     if callout.lifted_at is not None:
         summary = render.summary(callout, h, targets, callouts.people_of(session, targets))
     return Board(callout, h, render.counts(targets), rows, summary)
+
+
+def fingerprint(session: Session, callout_id: int) -> str:
+    """Changes whenever a target is added, called, answers, escalates or reports, or the warning is
+    lifted (each of those moves a count or a latest time)."""
+    t = CalloutTarget
+    row = session.exec(select(func.count(), func.sum(t.calls_made), func.count(t.acked_at), func.max(t.acked_at),
+                              func.count(t.escalated_at), func.count(t.report_at), func.max(t.report_at),
+                              func.max(t.last_called_at)).where(t.callout_id == callout_id)).one()
+    lifted = session.exec(select(Callout.lifted_at).where(Callout.id == callout_id)).first()
+    return "|".join(str(v) for v in (*row, lifted))
 
 
 def levels(catalog: Catalog) -> list[tuple[str, str]]:

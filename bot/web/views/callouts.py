@@ -1,10 +1,17 @@
 """/callouts 叫应: issue a warning (level, units, text, photo), the list of warnings; /callouts/{id}
-the live board of one (per recipient), polled by a few lines of JS through /callouts/{id}/status;
-解除 with the closing summary. The work is bot/services/live_board.py and the callouts package."""
+the live board of one (per recipient); 解除 with the closing summary. The work is
+bot/services/live_board.py and the callouts package.
+
+The board updates by itself: the page holds a server-sent-events stream (/callouts/{id}/events)
+that says when the board moved (live_board.fingerprint, read every POLL seconds), and then asks
+/callouts/{id}/status?v=VERSION, which answers with the new board's HTML only when it changed. The
+page also asks /status every 2 s on its own, so a lost stream (a proxy that buffers events) still
+leaves a board at most 2 s behind."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiohttp import web
 from sqlmodel import select
@@ -21,6 +28,8 @@ from bot.web.security import current
 
 routes = web.RouteTableDef()
 NAV = [(40, "/callouts", C.NAV_CALLOUTS)]
+POLL = 0.1  # seconds between fingerprint reads of an open board's stream
+HEARTBEAT = 15.0  # an SSE comment now and then keeps proxies from closing the stream
 
 
 def _units(s) -> list[tuple[str, str]]:
@@ -98,6 +107,43 @@ async def board_status(request: web.Request) -> web.Response:
     if request.query.get("v") != b.version:
         body["html"] = render.html(request, "_board.html", b=b, duration=render_duration)
     return web.json_response(body)
+
+
+@routes.get("/callouts/{id}/board")
+async def board_fragment(request: web.Request) -> web.Response:
+    """The board alone (what /status sends as "html")."""
+    b = await _board(request)
+    return web.Response(text=render.html(request, "_board.html", b=b, duration=render_duration),
+                        content_type="text/html")
+
+
+@routes.get("/callouts/{id}/events")
+async def board_events(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: `data: <fingerprint>` each time the board moved; ends when the warning is
+    lifted (after saying so) or the page goes away."""
+    callout_id = _id(request)
+    if await db(request, lambda s: s.get(Callout, callout_id) is None):
+        raise NotFound(C.CALLOUT_NOT_FOUND)
+    last = await db(request, live_board.fingerprint, callout_id)
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
+                                           "X-Accel-Buffering": "no"})
+    await response.prepare(request)
+    await response.write(b"retry: 1000\n\n")
+    quiet = 0.0
+    with contextlib.suppress(ConnectionResetError):
+        while last.endswith("|None"):  # not lifted yet
+            await asyncio.sleep(POLL)
+            now_print = await db(request, live_board.fingerprint, callout_id)
+            if now_print != last:
+                last = now_print
+                await response.write(f"data: {now_print}\n\n".encode())
+                quiet = 0.0
+            else:
+                quiet += POLL
+                if quiet >= HEARTBEAT:
+                    await response.write(b": keep-alive\n\n")
+                    quiet = 0.0
+    return response
 
 
 @routes.post("/callouts/{id}/lift")
