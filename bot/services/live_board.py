@@ -6,7 +6,7 @@ per-recipient rows, plus the report photos' evidence ids), never stored; `Board.
 of what the page shows, so a poll that finds nothing new answers with a few bytes and the page
 only redraws when something moved (Healthchecks' status endpoint does the same).
 
-An open board learns of a change within a tenth of a second: the page's event stream reads
+An open board learns of a change within a twentieth of a second: the page's event stream reads
 `fingerprint` (one aggregate over the callout's targets, cheap at a thousand recipients) that often
 and says when it moved; the page then asks for the board. Reading the store, not an in-process
 signal, is what lets a 收到 recorded by another process (the bot next to `dutybot web`) show too.

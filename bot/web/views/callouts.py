@@ -28,7 +28,7 @@ from bot.web.security import current
 
 routes = web.RouteTableDef()
 NAV = [(40, "/callouts", C.NAV_CALLOUTS)]
-POLL = 0.1  # seconds between fingerprint reads of an open board's stream
+POLL = 0.05  # seconds between fingerprint reads of an open board's stream
 HEARTBEAT = 15.0  # an SSE comment now and then keeps proxies from closing the stream
 
 
