@@ -4,6 +4,7 @@ board's event stream."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import aiohttp
@@ -135,3 +136,9 @@ async def test_event_stream_says_when_the_board_moves(web):
             assert r.status == 200 and "✓" in await r.text()
         async with http.get(f"{web.url}/callouts/999/events") as r:
             assert r.status == 404
+        # a board left open does not hold up the server's shutdown
+        with h.session() as s:
+            open_one = callouts.issue(s, h.catalog, level="blue", text="再测", units=["规划建设部"], now=clock.now()).id
+        async with http.get(f"{web.url}/callouts/{open_one}/events") as stream:
+            await stream.content.readline()
+            await asyncio.wait_for(web.server.stop(), timeout=10)  # a guard: the grace period is 60 s

@@ -30,6 +30,18 @@ routes = web.RouteTableDef()
 NAV = [(40, "/callouts", C.NAV_CALLOUTS)]
 POLL = 0.05  # seconds between fingerprint reads of an open board's stream
 HEARTBEAT = 15.0  # an SSE comment now and then keeps proxies from closing the stream
+# Set when the server shuts down: open streams end at once instead of holding the shutdown for its
+# grace period (aiohttp waits for running handlers; a stream would run until then).
+CLOSING = web.AppKey("board_streams_closing", asyncio.Event)
+
+
+def setup(app: web.Application) -> None:
+    app[CLOSING] = asyncio.Event()
+
+    async def close_streams(app: web.Application) -> None:
+        app[CLOSING].set()
+
+    app.on_shutdown.append(close_streams)
 
 
 def _units(s) -> list[tuple[str, str]]:
@@ -130,8 +142,9 @@ async def board_events(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     await response.write(b"retry: 1000\n\n")
     quiet = 0.0
+    closing = request.app[CLOSING]
     with contextlib.suppress(ConnectionResetError):
-        while last.endswith("|None"):  # not lifted yet
+        while last.endswith("|None") and not closing.is_set():  # not lifted yet
             await asyncio.sleep(POLL)
             now_print = await db(request, live_board.fingerprint, callout_id)
             if now_print != last:
