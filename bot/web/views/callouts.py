@@ -17,14 +17,14 @@ from aiohttp import web
 from sqlmodel import select
 
 from bot import clock
-from bot.services import callouts, live_board
+from bot.services import callouts, live_board, signin
 from bot.services.callouts.render import duration as render_duration
 from bot.store.models import Callout, Unit
 from bot.texts import console as C
 from bot.web import render
 from bot.web.context import ctx, db, outbox_changed, redirect
 from bot.web.errors import BadInput, NotFound
-from bot.web.security import current
+from bot.web.security import COOKIE, current
 
 routes = web.RouteTableDef()
 NAV = [(40, "/callouts", C.NAV_CALLOUTS)]
@@ -132,7 +132,7 @@ async def board_fragment(request: web.Request) -> web.Response:
 @routes.get("/callouts/{id}/events")
 async def board_events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: `data: <fingerprint>` each time the board moved; ends when the warning is
-    lifted (after saying so) or the page goes away."""
+    lifted (after saying so), the page goes away, or (checked at each keep-alive) the session ended."""
     callout_id = _id(request)
     if await db(request, lambda s: s.get(Callout, callout_id) is None):
         raise NotFound(C.CALLOUT_NOT_FOUND)
@@ -154,6 +154,8 @@ async def board_events(request: web.Request) -> web.StreamResponse:
             else:
                 quiet += POLL
                 if quiet >= HEARTBEAT:
+                    if await db(request, signin.lookup, request.cookies.get(COOKIE, ""), clock.now()) is None:
+                        break  # signed out or expired: the page's next request goes to /signin
                     await response.write(b": keep-alive\n\n")
                     quiet = 0.0
     return response
