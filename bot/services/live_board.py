@@ -104,9 +104,16 @@ def fingerprint(session: Session, callout_id: int) -> str:
     return "|".join(str(v) for v in (*row, lifted))
 
 
-def levels(catalog: Catalog) -> list[tuple[str, str]]:
-    """(level, name) of the levels the catalogue has a policy for, most severe first."""
-    return [(lv.value, render.level_name(lv.value)) for lv in Level if lv in catalog.callouts]
+def levels(catalog: Catalog) -> list[tuple[str, str, str]]:
+    """(level, name, whom it calls: the policy's roles) of the levels the catalogue has a policy for,
+    most severe first."""
+    out = []
+    for lv in Level:
+        policy = catalog.callouts.get(lv)
+        if policy is not None:
+            who = "、".join([*policy.who.roles, *policy.who.people])
+            out.append((lv.value, render.level_name(lv.value), who))
+    return out
 
 
 def board_chat(session: Session, issuer: Person | None, office: Sequence[str]) -> int | None:
