@@ -20,6 +20,8 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path("data"))
     tz: str = "Asia/Shanghai"
     webhook_secret: str = ""
+    lease_seconds: float = 15.0  # the leader lease (several processes on one database)
+    lease_renew_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, env_file: str | None = ".env") -> Settings:
@@ -35,6 +37,8 @@ class Settings:
             data_dir=data_dir,
             tz=os.environ.get("TZ") or "Asia/Shanghai",
             webhook_secret=os.environ.get("WEBHOOK_SECRET", ""),
+            lease_seconds=float(os.environ.get("LEASE_SECONDS") or 15),
+            lease_renew_seconds=float(os.environ.get("LEASE_RENEW_SECONDS") or 5),
         )
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,8 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+
+from . import lease
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -31,7 +34,9 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # The pid in application_name tells an operator (pg_stat_activity) which process a connection is.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         connect_args={"application_name": f"dutybot:{os.getpid()}"})
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -65,10 +70,12 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error."""
+        """A session that commits on success and rolls back on error. Inside `lease.fenced(term)`
+        (leader-only work) the commit is refused with `lease.Fenced` once `term` no longer leads."""
         with Session(self.engine, expire_on_commit=False) as s:
             try:
                 yield s
+                lease.check(s)
                 s.commit()
             except BaseException:
                 s.rollback()

@@ -123,6 +123,11 @@ class InboxUpdate(SQLModel, table=True):
     attempts: int = 0
     processed_at: datetime | None = _dt()
     error: str | None = None
+    # Several processes work the inbox: a `new` row is claimed (claimed_by, claimed_until) while
+    # one of them handles it; rows of the same chat_key are handled in order (bot/telegram/inbox.py).
+    chat_key: str | None = Field(default=None, max_length=40)
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_until: datetime | None = _dt()
 
 
 class CheckIn(SQLModel, table=True):
@@ -226,6 +231,7 @@ class Outbox(SQLModel, table=True):
     state: str = "pending"  # pending | sending | sent | failed | skipped (duty done meanwhile) | cancelled
     attempts: int = 0
     claimed_until: datetime | None = _dt()
+    claimed_by: str | None = Field(default=None, max_length=80)  # the sender process holding the claim
     sent_at: datetime | None = _dt()
     tg_message_id: int | None = Field(default=None, sa_type=BigInteger)
     last_error: str | None = None
@@ -315,8 +321,22 @@ class KeyValue(SQLModel, table=True):
     updated_at: datetime | None = _dt()
 
 
+# ---------------------------------------------------------------------------------------------
+# Cluster: the leader lease (bot/store/lease.py).
+# ---------------------------------------------------------------------------------------------
+class LeaderLease(SQLModel, table=True):
+    """Who leads (runs the scheduler, 叫应 ticks, workers, getUpdates) until when; the epoch
+    is the fencing token of the current term."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str | None = Field(default=None, max_length=80)
+    epoch: int = Field(default=0, sa_type=BigInteger)
+    expires_at: datetime | None = _dt()  # written with the database's clock
+    acquired_at: datetime | None = _dt()
+
+
 __all__ = [
     "AuditLog", "Callout", "CalloutTarget", "CheckIn", "CheckInDraft", "Download", "Duty", "DutyInstance",
-    "Evidence", "Exemption", "InboxUpdate", "Invite", "KeyValue", "LedgerEntry", "Outbox", "Person",
+    "Evidence", "Exemption", "InboxUpdate", "Invite", "KeyValue", "LeaderLease", "LedgerEntry", "Outbox", "Person",
     "Unit", "UTCDateTime", "utcnow",
 ]
