@@ -22,6 +22,7 @@ class Settings:
     webhook_secret: str = ""
     lease_seconds: float = 15.0  # the leader lease (several processes on one database)
     lease_renew_seconds: float = 5.0
+    web_listen: str = ""  # HOST:PORT of /healthz (and, once composed in, the web console)
 
     @classmethod
     def from_env(cls, env_file: str | None = ".env") -> Settings:
@@ -39,6 +40,7 @@ class Settings:
             webhook_secret=os.environ.get("WEBHOOK_SECRET", ""),
             lease_seconds=float(os.environ.get("LEASE_SECONDS") or 15),
             lease_renew_seconds=float(os.environ.get("LEASE_RENEW_SECONDS") or 5),
+            web_listen=os.environ.get("WEB_LISTEN", ""),
         )
 
     @property

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -47,10 +47,18 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+def serialize(conn, what: str) -> None:
+    """On PostgreSQL, hold a transaction-scoped advisory lock named `what`: processes doing the same
+    start-up step (migrations, the catalogue sync) take turns. SQLite's writer lock does it there."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:what))"), {"what": f"dutybot:{what}"})
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (run on every start; a no-op when current)."""
     cfg = alembic_config(engine)
     with engine.begin() as conn:
+        serialize(conn, "migrate")  # replicas starting together: one migrates, the others wait
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
 

@@ -57,8 +57,9 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Up
 from telegram.ext import Application, ApplicationBuilder, CommandHandler
 
 from bot import clock
-from bot.services import people
+from bot.services import health, people
 from bot.services.leadership import Leadership
+from bot.store.db import serialize
 from bot.store.lease import Term
 from bot.store.sync import sync_catalog
 from bot.telegram import access, handlers
@@ -133,6 +134,7 @@ class Runtime:
         self.stop_event: asyncio.Event | None = None
         self._tasks: dict[str, asyncio.Task] = {}
         self._web: web.AppRunner | None = None
+        self._health_web: web.AppRunner | None = None
         self.started = False
 
     @property
@@ -153,6 +155,8 @@ class Runtime:
         stop = self.stop_event
         if self.options.process_inbox:
             self._tasks["inbox-processor"] = asyncio.create_task(self.inbox.process(stop), name="inbox-processor")
+        if self.ctx.settings.web_listen:
+            await self._start_health()
         if self.options.webhook_url:
             await self._start_webhook()
         else:
@@ -173,9 +177,10 @@ class Runtime:
         await self.leadership.release()  # stops the leader's tasks; a follower takes over at once
         if self._term is not None:
             await asyncio.gather(self._term[1], return_exceptions=True)
-        if self._web is not None:
-            await self._web.cleanup()
-            self._web = None
+        for runner in (self._web, self._health_web):
+            if runner is not None:
+                await runner.cleanup()
+        self._web = self._health_web = None
         for name, task in list(self._tasks.items()):
             try:
                 await asyncio.wait_for(task, timeout=15)
@@ -248,6 +253,7 @@ class Runtime:
     # --- pieces -------------------------------------------------------------------------------------
     def _sync(self) -> None:
         with self.ctx.store.session() as s:
+            serialize(s.connection(), "sync")  # several processes starting at once
             sync_catalog(s, self.ctx.catalog, clock.now())
 
     async def _set_commands(self) -> None:
@@ -267,11 +273,33 @@ class Runtime:
         opts = self.options
         secret = opts.webhook_secret or self.ctx.settings.webhook_secret or _random_secret()
         path = urlsplit(opts.webhook_url).path or "/"
-        runner = web.AppRunner(webhook_app(self.inbox, path, secret), access_log=None)
+        app = webhook_app(self.inbox, path, secret)
+        app.router.add_get("/healthz", self._healthz)
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, opts.webhook_listen, opts.webhook_port).start()
         self._web = runner
         await self.app.bot.set_webhook(opts.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+
+    async def _start_health(self) -> None:
+        """/healthz on WEB_LISTEN (until the web console, which serves it there too, is composed in)."""
+        host, _, port = self.ctx.settings.web_listen.rpartition(":")
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
+        self._health_web = runner
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        def report() -> dict:
+            with self.ctx.store.session() as s:
+                return health.health(s, self.leadership)
+
+        try:
+            return web.json_response(await asyncio.to_thread(report))
+        except Exception as err:
+            return web.json_response({"ok": False, "leader": False, "error": type(err).__name__}, status=503)
 
     async def _keep_running(self, worker: Worker, stop: asyncio.Event) -> None:
         while not stop.is_set():
