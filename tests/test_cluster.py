@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -338,4 +339,76 @@ async def test_webhook_deliveries_spread_over_replicas_are_handled_once(sandbox,
         with store.session() as s:
             refusals = s.exec(select(AuditLog).where(AuditLog.action == "refused_unbound")).all()
         assert len(refusals) == len(updates)
+    store.dispose()
+
+
+# ------------------------------------------------------------------------------------------------
+# operations: /healthz, `dutybot status --system`, a lone process restarted after a crash
+# ------------------------------------------------------------------------------------------------
+HEALTH_KEYS = {"ok", "leader", "epoch", "lease_expires_at", "outbox_pending", "inbox_pending"}
+
+
+async def test_healthz_on_the_webhook_server_and_web_listen(sqlite_url, tmp_path):
+    from dataclasses import replace
+
+    from support.harness import Harness
+
+    from bot.telegram.app import RuntimeOptions
+
+    hook, web = free_port(), free_port()
+    options = RuntimeOptions(webhook_url=f"http://127.0.0.1:{hook}/telegram", webhook_listen="127.0.0.1",
+                             webhook_port=hook, webhook_secret="s", scheduler=False, reconcile_on_start=False)
+    async with Harness(sqlite_url, tmp_path, runtime_options=options, start_bot=False) as h:
+        h.ctx = replace(h.ctx, settings=replace(h.settings, web_listen=f"127.0.0.1:{web}"))
+        await h.start_bot()
+        with h.session() as s:
+            outbox.enqueue(s, chat_id=1, payload=outbox.text("x"), dedupe_key="later",
+                           not_before=clock.now() + timedelta(hours=1))
+        async with httpx.AsyncClient() as client:
+            reports = [(await client.get(f"http://127.0.0.1:{port}/healthz")).json() for port in (hook, web)]
+        for report in reports:
+            assert set(report) >= HEALTH_KEYS, report
+            assert report["ok"] and report["leader"] is True and report["epoch"] == 1
+            assert report["outbox_pending"] == 1 and report["inbox_pending"] == 0
+            assert report["lease_holder"] == h.runtime.leadership.holder and report["lease_expires_at"]
+
+
+def test_status_system_prints_the_cluster(store, capsys, monkeypatch):
+    import json
+
+    from bot.cli import main
+
+    with store.session() as s:
+        lease.ensure(s)
+        term = lease.acquire(s, "host:1:abc", 30)
+        outbox.enqueue(s, chat_id=1, payload=outbox.text("x"), dedupe_key="k")
+    monkeypatch.setenv("DATABASE_URL", store.url)
+    assert main(["status", "--system", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) >= HEALTH_KEYS
+    assert report["leader"] == "host:1:abc" and report["epoch"] == term.epoch and report["outbox_pending"] == 1
+    assert main(["status", "--system"]) == 0
+    table = capsys.readouterr().out
+    assert "host:1:abc" in table and "任期 / epoch" in table
+
+
+@pytest.mark.slow
+async def test_a_lone_process_restarted_after_sigkill_leads_at_once(sandbox, sqlite_url, tmp_path, bot_processes):
+    port = free_port()
+    bot = bot_processes(sandbox, sqlite_url, tmp_path, env={"LEASE_SECONDS": "120", "LEASE_RENEW_SECONDS": "5",
+                                                            "WEB_LISTEN": f"127.0.0.1:{port}"})
+    await bot.start()
+    store = Store(sqlite_url, run_migrations=False)
+    texts = _enqueue(store, 60, "重启", 70_000)
+    await eventually(lambda: len(sandbox.world.bot_messages) >= 10, 30, "sending", interval=0.01)
+    bot.kill()  # its lease would hold for two minutes, its claims for seconds
+    await bot.start()
+
+    async def leads() -> bool:
+        async with httpx.AsyncClient() as client:
+            return (await client.get(f"http://127.0.0.1:{port}/healthz")).json()["leader"]
+
+    await eventually(leads, 10, "the restarted process leads (the dead one's lease taken over)")
+    await eventually(lambda: set(_texts(sandbox)) >= set(texts), 30, "everything delivered")
+    assert await bot.stop() == 0
     store.dispose()

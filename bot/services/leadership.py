@@ -37,6 +37,7 @@ from typing import Any
 
 from bot.store import Store, lease
 from bot.store.lease import Term
+from bot.store.models import LeaderLease
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,46 @@ log = logging.getLogger(__name__)
 def holder_id() -> str:
     """host:pid:random, unique per process start (a restarted process is a new holder)."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def dead_here(holder: str | None, me: str) -> bool:
+    """Is `holder` an earlier process of this host that is gone? (Same host name and its pid is not
+    running, or is pid 1 and we are pid 1: a restarted container keeps its host name.) Its lease
+    and claims need not run out before a restarted lone process carries on."""
+    if not holder or holder == me:
+        return False
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != me.partition(":")[0] or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():  # pid 1 again: the container restarted; else another runtime of ours
+        return int(pid) == 1
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, not ours to signal
+        return False
+    return False
+
+
+def reap(session, me: str) -> list[str]:
+    """Give back the outbox and inbox claims of dead holders of this host; returns them."""
+    from sqlalchemy import update
+    from sqlmodel import select
+
+    from bot.store.models import InboxUpdate, Outbox
+
+    holders = set(session.exec(select(Outbox.claimed_by).where(Outbox.state == "sending").distinct()))
+    holders |= set(session.exec(select(InboxUpdate.claimed_by).where(InboxUpdate.state == "new",
+                                                                     InboxUpdate.claimed_until.is_not(None)).distinct()))
+    dead = [h for h in holders if dead_here(h, me)]
+    if dead:
+        session.exec(update(Outbox).where(Outbox.state == "sending", Outbox.claimed_by.in_(dead))
+                     .values(state="pending", claimed_until=None))
+        session.exec(update(InboxUpdate).where(InboxUpdate.state == "new", InboxUpdate.claimed_by.in_(dead))
+                     .values(claimed_until=None))
+    return dead
 
 
 class Leadership:
@@ -64,6 +105,7 @@ class Leadership:
         self.term: Term | None = None
         self._valid_until = 0.0  # monotonic
         self.elections = 0
+        self._dead: str | None = None  # at start: a crashed holder of this host
 
     # --- what the process asks ----------------------------------------------------------------
     def is_leader(self) -> bool:
@@ -84,8 +126,11 @@ class Leadership:
 
     # --- life cycle -----------------------------------------------------------------------------
     async def start(self) -> None:
-        await asyncio.to_thread(self._ensure)
+        """Create the lease row if needed, take over from a crashed process of this host at once,
+        and make the first attempt (a lone process leads from here on)."""
+        self._dead = await asyncio.to_thread(self._ensure)
         await self._attempt()
+        self._dead = None
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -148,13 +193,22 @@ class Leadership:
                 log.exception("leadership callback failed")
 
     # --- store (worker threads) -----------------------------------------------------------------
-    def _ensure(self) -> None:
+    def _ensure(self) -> str | None:
         with self.store.session() as s:
             lease.ensure(s, self.name)
+            row, _ = lease.current(s, self.name)
+            reaped = reap(s, self.holder)
+        if reaped:
+            log.info("gave back the claims of %s (gone)", ", ".join(reaped))
+        return row.holder if row is not None and dead_here(row.holder, self.holder) else None
 
     def _acquire(self) -> Term | None:
         with self.store.session() as s:
-            return lease.acquire(s, self.holder, self.lease, self.name)
+            term = lease.acquire(s, self.holder, self.lease, self.name, dead=self._dead)
+            if term is None and s.get(LeaderLease, self.name) is None:  # the row was deleted: start over
+                lease.ensure(s, self.name)
+                term = lease.acquire(s, self.holder, self.lease, self.name)
+            return term
 
     def _release(self, term: Term) -> None:
         with self.store.session() as s:

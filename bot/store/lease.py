@@ -85,17 +85,19 @@ def ensure(session: Session, name: str = DEFAULT) -> None:
                  .on_conflict_do_nothing(index_elements=["name"]))
 
 
-def acquire(session: Session, holder: str, seconds: float, name: str = DEFAULT) -> Term | None:
-    """Take the lease, or renew it if `holder` has it; None when someone else holds it."""
+def acquire(session: Session, holder: str, seconds: float, name: str = DEFAULT,
+            dead: str | None = None) -> Term | None:
+    """Take the lease, or renew it if `holder` has it; None when someone else holds it.
+    `dead`: a holder known to be gone (a crashed process of this host), whose lease is taken at once."""
     now, until = _now_sql(session), _now_sql(session, "seconds")
     row = session.exec(text(  # type: ignore[call-overload]
         f"UPDATE leaderlease SET "
         f"epoch = CASE WHEN holder = :holder AND expires_at > {now} THEN epoch ELSE epoch + 1 END, "
         f"acquired_at = CASE WHEN holder = :holder AND expires_at > {now} THEN acquired_at ELSE {now} END, "
         f"holder = :holder, expires_at = {until} "
-        f"WHERE name = :name AND (holder = :holder OR holder IS NULL OR expires_at IS NULL OR expires_at <= {now}) "
-        f"RETURNING epoch, expires_at"
-    ).bindparams(holder=holder, name=name, seconds=float(seconds))).first()
+        f"WHERE name = :name AND (holder = :holder OR holder = :dead OR holder IS NULL OR expires_at IS NULL "
+        f"OR expires_at <= {now}) RETURNING epoch, expires_at"
+    ).bindparams(holder=holder, name=name, seconds=float(seconds), dead=dead or holder)).first()
     if row is None:
         return None
     return Term(name, holder, int(row[0]), _parse(row[1]))

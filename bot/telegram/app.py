@@ -8,13 +8,14 @@
 What `start()` does, in order: sync the catalogue into the store (migrations already ran in
 Store()), initialize PTB (getMe), register the command menus (setMyCommands, Chinese: the leaders'
 menu for everyone, plus the office commands in each bound office member's chat), install the
-catalogue's jobs in the JobQueue's APScheduler, start PTB (and so the scheduler),
-catch up on reminders missed while down (`ReminderScheduler.reconcile`), then start the tasks:
-- the inbox processor (updates left unprocessed by a crash go first), and either the long-poll
-  poller or, with `webhook_url`, an aiohttp endpoint that commits each update before its 200
-  (bot/telegram/inbox.py);
+catalogue's jobs in the JobQueue's APScheduler, start PTB (the scheduler paused), then start:
+- the inbox processor (updates left unprocessed by a crash go first) and, with `webhook_url`, an
+  aiohttp endpoint that commits each update before its 200 (bot/telegram/inbox.py); `/healthz`
+  there and on WEB_LISTEN;
 - the outbox sender (bot/telegram/sender.py);
-- background workers (below).
+- the leader lease: once this process leads (at once when it is alone), `_lead` resumes the
+  scheduler, catches up on reminders missed while nobody led (`ReminderScheduler.reconcile`),
+  and starts the long-poll poller (without `webhook_url`) and the background workers (below).
 
 PTB's own Updater is not used (`.updater(None)`): PTB confirms updates before handlers finish,
 our inbox does not.
@@ -208,15 +209,20 @@ class Runtime:
     # --- leadership ---------------------------------------------------------------------------------
     def _on_elected(self, term: Term) -> None:
         term_stop = asyncio.Event()
-        self._term = (term_stop, asyncio.create_task(self._lead(term, term_stop), name=f"leader-{term.epoch}"))
+        previous = self._term[1] if self._term is not None else None
+        self._term = (term_stop, asyncio.create_task(self._lead(term, term_stop, previous), name=f"leader-{term.epoch}"))
 
     def _on_deposed(self, term: Term) -> None:
         if self._term is not None:
             self._term[0].set()
         self.app.job_queue.scheduler.pause()  # at once: no job may start once we stopped leading
 
-    async def _lead(self, term: Term, stop: asyncio.Event) -> None:
+    async def _lead(self, term: Term, stop: asyncio.Event, previous: asyncio.Task | None = None) -> None:
         """Everything only the leader does, for one term, fenced by its epoch."""
+        if previous is not None:  # the last term's poller and workers are gone before ours start
+            await asyncio.gather(previous, return_exceptions=True)
+        if stop.is_set():
+            return
         with self.leadership.fenced(term):
             tasks: list[asyncio.Task] = []
             try:
