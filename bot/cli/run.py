@@ -78,7 +78,7 @@ async def _main(args, ctx, settings, catalog, listen) -> int:
 
     sandbox = None
     if not settings.bot_token:
-        from bot.telegram.sandbox import Limits, Sandbox
+        from bot.sandbox.telegram import Limits, Sandbox
 
         sandbox = Sandbox(limits=Limits(), token=None, allow_unknown_chats=True)
         try:

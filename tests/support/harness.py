@@ -61,12 +61,12 @@ import pytest_asyncio
 from sqlmodel import select
 
 from bot.config import Settings
+from bot.sandbox.telegram import Limits, Sandbox, SandboxClient
 from bot.services.reminders import Report
 from bot.store import Store
 from bot.store.models import InboxUpdate, Outbox, Person
 from bot.telegram.app import Runtime, RuntimeOptions
 from bot.telegram.context import BotContext
-from bot.telegram.sandbox import Limits, Sandbox, SandboxClient
 from schedules import Catalog, Schedule, load_catalog, load_catalog_text
 from support.sandbox_fixtures import eventually  # noqa: F401  (re-exported for the tests)
 

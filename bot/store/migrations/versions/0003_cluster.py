@@ -1,7 +1,7 @@
 """cluster: the leader lease, claims on inbox rows, the outbox claim's holder
 
 Revision ID: cluster_1
-Revises: 0001_initial
+Revises: digest_1
 """
 from collections.abc import Sequence
 
@@ -12,7 +12,7 @@ from alembic import op
 import bot.store.models
 
 revision: str = "cluster_1"
-down_revision: str | None = "0001_initial"
+down_revision: str | None = "digest_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
