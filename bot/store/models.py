@@ -94,6 +94,9 @@ class DutyInstance(SQLModel, table=True):
         Index("ix_instance_period", "period_key", "status"),
         Index("ix_instance_person", "person_id", "status"),
         Index("ix_instance_closes", "closes_at", "opens_at"),  # "current periods": windows containing now
+        # "not reported" counts per unit: for each person, its open instances counted from the
+        # index alone (status.unreported_by_unit; bench/RESULTS.md)
+        Index("ix_instance_open_person", "status", "person_id", "closes_at", "opens_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     duty_id: str = Field(max_length=80)

@@ -1,4 +1,5 @@
-"""cluster: the leader lease, claims on inbox rows, the outbox claim's holder
+"""cluster: the leader lease, claims on inbox rows, the outbox claim's holder; a covering index
+for the per-unit "not reported" counts
 
 Revision ID: cluster_1
 Revises: digest_1
@@ -33,9 +34,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("claimed_until", bot.store.models.UTCDateTime(), nullable=True))
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True))
+    with op.batch_alter_table("dutyinstance", schema=None) as batch_op:
+        batch_op.create_index("ix_instance_open_person", ["status", "person_id", "closes_at", "opens_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("dutyinstance", schema=None) as batch_op:
+        batch_op.drop_index("ix_instance_open_person")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_column("claimed_by")
     with op.batch_alter_table("inboxupdate", schema=None) as batch_op:
