@@ -22,7 +22,13 @@ class Settings:
     webhook_secret: str = ""
     lease_seconds: float = 15.0  # the leader lease (several processes on one database)
     lease_renew_seconds: float = 5.0
-    web_listen: str = ""  # HOST:PORT of /healthz (and, once composed in, the web console)
+    web_listen: str = "127.0.0.1:8080"  # the web console (bot/web); empty: not served by `dutybot run`
+    web_base_url: str = ""  # what sign-in links use; empty: http://WEB_LISTEN
+
+    @property
+    def web_url(self) -> str:
+        """The console's public base URL, without a trailing slash."""
+        return (self.web_base_url or f"http://{self.web_listen}").rstrip("/")
 
     @classmethod
     def from_env(cls, env_file: str | None = ".env") -> Settings:
@@ -40,7 +46,8 @@ class Settings:
             webhook_secret=os.environ.get("WEBHOOK_SECRET", ""),
             lease_seconds=float(os.environ.get("LEASE_SECONDS") or 15),
             lease_renew_seconds=float(os.environ.get("LEASE_RENEW_SECONDS") or 5),
-            web_listen=os.environ.get("WEB_LISTEN", ""),
+            web_listen=os.environ.get("WEB_LISTEN", "127.0.0.1:8080"),
+            web_base_url=os.environ.get("WEB_BASE_URL", ""),
         )
 
     @property

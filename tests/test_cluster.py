@@ -348,29 +348,31 @@ async def test_webhook_deliveries_spread_over_replicas_are_handled_once(sandbox,
 HEALTH_KEYS = {"ok", "leader", "epoch", "lease_expires_at", "outbox_pending", "inbox_pending"}
 
 
-async def test_healthz_on_the_webhook_server_and_web_listen(sqlite_url, tmp_path):
-    from dataclasses import replace
-
+async def test_healthz_on_the_webhook_server_and_the_web_console(sqlite_url, tmp_path):
     from support.harness import Harness
 
+    from bot.process import Process, ProcessOptions
     from bot.telegram.app import RuntimeOptions
 
     hook, web = free_port(), free_port()
-    options = RuntimeOptions(webhook_url=f"http://127.0.0.1:{hook}/telegram", webhook_listen="127.0.0.1",
+    runtime = RuntimeOptions(webhook_url=f"http://127.0.0.1:{hook}/telegram", webhook_listen="127.0.0.1",
                              webhook_port=hook, webhook_secret="s", scheduler=False, reconcile_on_start=False)
-    async with Harness(sqlite_url, tmp_path, runtime_options=options, start_bot=False) as h:
-        h.ctx = replace(h.ctx, settings=replace(h.settings, web_listen=f"127.0.0.1:{web}"))
-        await h.start_bot()
-        with h.session() as s:
-            outbox.enqueue(s, chat_id=1, payload=outbox.text("x"), dedupe_key="later",
-                           not_before=clock.now() + timedelta(hours=1))
-        async with httpx.AsyncClient() as client:
-            reports = [(await client.get(f"http://127.0.0.1:{port}/healthz")).json() for port in (hook, web)]
-        for report in reports:
-            assert set(report) >= HEALTH_KEYS, report
-            assert report["ok"] and report["leader"] is True and report["epoch"] == 1
-            assert report["outbox_pending"] == 1 and report["inbox_pending"] == 0
-            assert report["lease_holder"] == h.runtime.leadership.holder and report["lease_expires_at"]
+    async with Harness(sqlite_url, tmp_path, start_bot=False) as h:
+        process = Process(h.ctx, ProcessOptions(runtime=runtime, web_listen=f"127.0.0.1:{web}"))
+        await process.start()
+        try:
+            with h.session() as s:
+                outbox.enqueue(s, chat_id=1, payload=outbox.text("x"), dedupe_key="later",
+                               not_before=clock.now() + timedelta(hours=1))
+            async with httpx.AsyncClient() as client:
+                reports = [(await client.get(f"http://127.0.0.1:{port}/healthz")).json() for port in (hook, web)]
+            for report in reports:
+                assert set(report) >= HEALTH_KEYS, report
+                assert report["ok"] and report["leader"] is True and report["epoch"] == 1
+                assert report["outbox_pending"] == 1 and report["inbox_pending"] == 0
+                assert report["lease_holder"] == process.runtime.leadership.holder and report["lease_expires_at"]
+        finally:
+            await process.stop()
 
 
 def test_status_system_prints_the_cluster(store, capsys, monkeypatch):

@@ -10,8 +10,8 @@ Store()), initialize PTB (getMe), register the command menus (setMyCommands, Chi
 menu for everyone, plus the office commands in each bound office member's chat), install the
 catalogue's jobs in the JobQueue's APScheduler, start PTB (the scheduler paused), then start:
 - the inbox processor (updates left unprocessed by a crash go first) and, with `webhook_url`, an
-  aiohttp endpoint that commits each update before its 200 (bot/telegram/inbox.py); `/healthz`
-  there and on WEB_LISTEN;
+  aiohttp endpoint that commits each update before its 200 (bot/telegram/inbox.py), with
+  `/healthz` (the web console serves it too, on WEB_LISTEN: bot/process.py);
 - the outbox sender (bot/telegram/sender.py);
 - the leader lease: once this process leads (at once when it is alone), `_lead` resumes the
   scheduler, catches up on reminders missed while nobody led (`ReminderScheduler.reconcile`),
@@ -135,7 +135,6 @@ class Runtime:
         self.stop_event: asyncio.Event | None = None
         self._tasks: dict[str, asyncio.Task] = {}
         self._web: web.AppRunner | None = None
-        self._health_web: web.AppRunner | None = None
         self.started = False
 
     @property
@@ -156,8 +155,6 @@ class Runtime:
         stop = self.stop_event
         if self.options.process_inbox:
             self._tasks["inbox-processor"] = asyncio.create_task(self.inbox.process(stop), name="inbox-processor")
-        if self.ctx.settings.web_listen:
-            await self._start_health()
         if self.options.webhook_url:
             await self._start_webhook()
         else:
@@ -178,10 +175,9 @@ class Runtime:
         await self.leadership.release()  # stops the leader's tasks; a follower takes over at once
         if self._term is not None:
             await asyncio.gather(self._term[1], return_exceptions=True)
-        for runner in (self._web, self._health_web):
-            if runner is not None:
-                await runner.cleanup()
-        self._web = self._health_web = None
+        if self._web is not None:
+            await self._web.cleanup()
+            self._web = None
         for name, task in list(self._tasks.items()):
             try:
                 await asyncio.wait_for(task, timeout=15)
@@ -286,16 +282,6 @@ class Runtime:
         await web.TCPSite(runner, opts.webhook_listen, opts.webhook_port).start()
         self._web = runner
         await self.app.bot.set_webhook(opts.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
-
-    async def _start_health(self) -> None:
-        """/healthz on WEB_LISTEN (until the web console, which serves it there too, is composed in)."""
-        host, _, port = self.ctx.settings.web_listen.rpartition(":")
-        app = web.Application()
-        app.router.add_get("/healthz", self._healthz)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
-        self._health_web = runner
 
     async def _healthz(self, request: web.Request) -> web.Response:
         def report() -> dict:
