@@ -19,6 +19,7 @@ import os
 import signal
 import socket
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,26 @@ class Node(BotProcess):
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+
+def in_flight(sandbox, store) -> Counter:
+    """(chat, text) of what Telegram got but the store does not know as sent: right after a SIGKILL
+    these are the sends that were in flight, the only messages a new leader may send again."""
+    from sqlmodel import select
+
+    from bot.store.models import Outbox
+
+    got = Counter((m.chat_id, m.data.get("text")) for m in sandbox.world.bot_messages)
+    with store.session() as s:
+        known = Counter((r.chat_id, (r.payload or {}).get("text"))
+                        for r in s.exec(select(Outbox).where(Outbox.state == "sent")))
+    return got - known
+
+
+def repeated(sandbox) -> Counter:
+    """(chat, text) Telegram got more than once, with the number of repeats."""
+    got = Counter((m.chat_id, m.data.get("text")) for m in sandbox.world.bot_messages)
+    return Counter({k: n - 1 for k, n in got.items() if n > 1})
 
 
 class Link:
@@ -212,4 +233,4 @@ class Cluster:
         node.kill()
 
 
-__all__ = ["Cluster", "Link", "Node", "eventually", "free_port"]
+__all__ = ["Cluster", "Link", "Node", "eventually", "free_port", "in_flight", "repeated"]
