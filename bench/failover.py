@@ -99,10 +99,16 @@ async def takeover(args, url: str, workdir: Path) -> dict:
             # (no lease is that short): count from there
             await asyncio.sleep(0.1)
             after = len(sandbox.world.bot_messages)
-            await wait_for(lambda a=after: len(sandbox.world.bot_messages) > a, args.lease + 30, "a send after the kill")
-            first_send.append(time.monotonic() - killed)
-            await cluster.wait_leader(other_than=leader, timeout=args.lease + 30)
-            first_leader.append(time.monotonic() - killed)
+
+            async def sends(a=after, killed=killed) -> None:
+                await wait_for(lambda: len(sandbox.world.bot_messages) > a, args.lease + 30, "a send after the kill")
+                first_send.append(time.monotonic() - killed)
+
+            async def leads(old=leader, killed=killed) -> None:
+                await cluster.wait_leader(other_than=old, timeout=args.lease + 30)
+                first_leader.append(time.monotonic() - killed)
+
+            await asyncio.gather(sends(), leads())
             print(f"kill {n + 1}: first send after {first_send[-1]:.2f} s, /healthz leader after "
                   f"{first_leader[-1]:.2f} s", flush=True)
             await leader.start(timeout=60)

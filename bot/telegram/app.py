@@ -207,6 +207,7 @@ class Runtime:
         term_stop = asyncio.Event()
         previous = self._term[1] if self._term is not None else None
         self._term = (term_stop, asyncio.create_task(self._lead(term, term_stop, previous), name=f"leader-{term.epoch}"))
+        self.sender.wake()  # the backlog goes out now, not at the sender's next look
 
     def _on_deposed(self, term: Term) -> None:
         if self._term is not None:

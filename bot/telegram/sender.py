@@ -24,8 +24,9 @@ How it works
   one pacer in one process is the simplest budget that cannot be exceeded (README, "Several
   processes"). Claims carry `claimed_by` (this process): finishing or renewing a row that another
   process has claimed since (our claim ran out while we were paused) changes nothing. A sender
-  that stops leading gives its claimed-but-unsent rows back; a new leader waits one group
-  interval before its first send, so the old leader's last sends still count against the limits.
+  that stops leading gives its claimed-but-unsent rows back; a new leader waits until the last
+  send recorded is one group interval old, so the old leader's last sends still count against the
+  limits (after a crash the lease has long run out; after a graceful hand-over it is ~1 s).
 
 Payloads: see bot/services/outbox.py. One extension: `"if_open": <DutyInstance id>` skips the
 message (state `skipped`) when that instance is no longer open or already has enough check-ins by
@@ -244,7 +245,7 @@ class Sender:
         most = self._priority_ceiling()
 
         async def claim() -> list[_Claimed] | None:
-            if not self._leading():
+            if not await self._leading():
                 return []
             if free <= 0:
                 return []
@@ -259,10 +260,16 @@ class Sender:
 
         return asyncio.create_task(claim(), name="outbox-claim")
 
-    def _leading(self) -> bool:
+    async def _leading(self) -> bool:
         leading = self.may_send()
         if leading and not self._sending:  # just elected: let the old leader's last sends age out
-            self.pacer.next_at = max(self.pacer.next_at, time.monotonic() + self.group_interval)
+            try:
+                last = await asyncio.to_thread(self._last_sent_at)
+            except Exception:
+                last = clock.now()
+            age = (clock.now() - last).total_seconds() if last is not None else self.group_interval
+            wait = min(self.group_interval, max(0.0, self.group_interval - age))
+            self.pacer.next_at = max(self.pacer.next_at, time.monotonic() + wait)
         self._sending = leading
         return leading
 
@@ -359,6 +366,12 @@ class Sender:
             order = {i: n for n, i in enumerate(chosen.values())}
             return sorted((_Claimed(r.id, r.chat_id, dict(r.payload), r.attempts, r.priority) for r in rows),
                           key=lambda r: order[r.id])
+
+    def _last_sent_at(self) -> datetime | None:
+        from sqlalchemy import func
+
+        with self.store.session() as s:
+            return s.exec(select(func.max(Outbox.sent_at))).one()
 
     def _extend(self, ids: list[int]) -> None:
         until = clock.now() + timedelta(seconds=self.lease)
