@@ -28,44 +28,19 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from support.cluster import Cluster  # noqa: E402
+from report import scratch_database  # noqa: E402
+from support.cluster import Cluster, enqueue_texts  # noqa: E402
 from support.harness import limited_sandbox  # noqa: E402
 
-from bot.services import outbox  # noqa: E402
 from bot.store import Store  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def scratch(pg_url: str) -> tuple[str, callable]:
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = f"dutybot_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
-
-
-def enqueue(store: Store, count: int, prefix: str, first_chat: int) -> list[str]:
-    texts = [f"{prefix}{n:05d}" for n in range(count)]
-    with store.session() as s:
-        for n, body in enumerate(texts):
-            outbox.enqueue(s, chat_id=first_chat + n, payload=outbox.text(body), dedupe_key=f"{prefix}:{n}")
-    return texts
 
 
 def pct(values: list[float], p: int) -> float:
@@ -87,7 +62,7 @@ async def takeover(args, url: str, workdir: Path) -> dict:
     async with limited_sandbox() as sandbox, \
             Cluster(sandbox, url, workdir / "takeover", size=3, lease=args.lease, renew=args.renew) as cluster:
         # enough backlog to keep sending through every kill (the lease plus a restart each)
-        texts = enqueue(store, int(args.kills * (args.lease + 8) * 30) + 600, "故障", 1_000_000)
+        texts = enqueue_texts(store, int(args.kills * (args.lease + 8) * 30) + 600, "故障", 1_000_000)
         first_send, first_leader = [], []
         for n in range(args.kills):
             leader = await cluster.wait_leader(timeout=60)
@@ -133,7 +108,7 @@ async def throughput(args, url: str, workdir: Path, size: int) -> dict:
     async with limited_sandbox() as sandbox, \
             Cluster(sandbox, url, workdir / f"tp{size}", size=size, lease=args.lease, renew=args.renew) as cluster:
         await cluster.wait_leader()
-        texts = enqueue(store, args.burst, f"吞吐{size}-", 2_000_000 + size * 100_000)
+        texts = enqueue_texts(store, args.burst, f"吞吐{size}-", 2_000_000 + size * 100_000)
         await wait_for(lambda: len(sandbox.world.bot_messages) >= 1, 60, "first send", 0.002)
         first = time.monotonic()
         await wait_for(lambda: len(sandbox.world.bot_messages) >= len(texts), 600, "burst delivered", 0.002)
@@ -166,8 +141,8 @@ def report(take: dict | None, rates: list[dict], command: str, args) -> str:
 
 
 async def amain(args) -> int:
-    url, drop = scratch(args.pg_url)
     workdir = Path(tempfile.mkdtemp(prefix="dutybot-failover-"))
+    url, drop = scratch_database("postgresql", workdir, args.pg_url)
     try:
         Store(url).dispose()  # migrated once
         take = None if args.kills == 0 else await takeover(args, url, workdir)

@@ -25,7 +25,8 @@ from schedules import load_catalog_text
 
 pytest_plugins = ["support.harness"]
 from conftest import PG_URL, make_database_url  # noqa: E402
-from support.cluster import Cluster, free_port, in_flight, repeated  # noqa: E402
+from support import callout_broadcast as broadcast  # noqa: E402
+from support.cluster import Cluster, enqueue_texts, free_port, in_flight, repeated  # noqa: E402
 from support.harness import eventually, limited_sandbox  # noqa: E402
 
 pytestmark = [pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]
@@ -48,6 +49,12 @@ def pg_url(tmp_path):
     Store(url).dispose()  # migrated once, before three processes start at the same moment
     yield url
     drop()
+
+
+@pytest.fixture
+def pg_store(pg_url):
+    store = Store(pg_url, run_migrations=False)
+    yield store
 
 
 # ------------------------------------------------------------------------------------------------
@@ -116,14 +123,6 @@ def _texts(sandbox) -> Counter:
     return Counter(m.data.get("text") for m in sandbox.world.bot_messages)
 
 
-def _enqueue(store: Store, count: int, prefix: str, first_chat: int) -> list[str]:
-    texts = [f"{prefix}{n:04d}" for n in range(count)]
-    with store.session() as s:
-        for n, body in enumerate(texts):
-            outbox.enqueue(s, chat_id=first_chat + n, payload=outbox.text(body), dedupe_key=f"{prefix}:{n}")
-    return texts
-
-
 def _sender_of(store: Store) -> dict[str, str]:
     with store.session() as s:
         return {r.payload["text"]: r.claimed_by for r in s.exec(select(Outbox).where(Outbox.state == "sent"))}
@@ -131,11 +130,11 @@ def _sender_of(store: Store) -> dict[str, str]:
 
 @pytest.mark.slow
 @needs_pg
-async def test_sigkill_the_leader_mid_1000_messages(sandbox, pg_url, tmp_path):
-    store = Store(pg_url, run_migrations=False)
+async def test_sigkill_the_leader_mid_1000_messages(sandbox, pg_url, pg_store, tmp_path):
+    store = pg_store
     async with Cluster(sandbox, pg_url, tmp_path, size=3, lease=LEASE, renew=RENEW) as cluster:
         leader = await cluster.wait_leader()
-        texts = _enqueue(store, 1000, "提醒", 40_000)
+        texts = enqueue_texts(store, 1000, "提醒", 40_000)
         await eventually(lambda: len(sandbox.world.bot_messages) >= 250, 60, "a quarter delivered", interval=0.01)
         killed_at = time.monotonic()
         cluster.kill(leader)
@@ -166,7 +165,6 @@ async def test_sigkill_the_leader_mid_1000_messages(sandbox, pg_url, tmp_path):
         stats = await sandbox.users.stats()
         # a 429 now and then is the single sender's pacing jitter (bench/RESULTS.md: 24 per 3,000 alone)
         assert stats["max_global_per_sec"] <= 30 and stats["rate_limited"] <= 40, stats
-    store.dispose()
 
 
 def leader_holder(store: Store, node) -> str:
@@ -178,57 +176,25 @@ def leader_holder(store: Store, node) -> str:
 
 CALLOUT_LEADERS = 30
 FIRST_TG = 7_100_001
-WARNING = "红色暴雨预警：今夜有特大暴雨"
-
-
-def _callout_catalog() -> str:
-    people = "\n".join(f"  - {{name: 部长{n:02d}, unit: 甲部, roles: [部门负责人], telegram_id: {FIRST_TG + n}}}"
-                       for n in range(CALLOUT_LEADERS))
-    return f"""\
-timezone: Asia/Shanghai
-units:
-  - id: 园区管委会
-    children: [甲部]
-roles:
-  部门负责人: 部门负责人
-  安委办: 安委办
-people:
-{people}
-  - {{name: 孙安, unit: 园区管委会, roles: [安委办], office: true, telegram_id: {FIRST_TG + 999}}}
-duties: []
-callouts:
-  orange:
-    who: [部门负责人]
-    ack_within: 4s
-    recall_every: 60s
-    recalls: 1
-    escalate: [office]
-    report_within: 60s
-"""
 
 
 def _calls(sandbox) -> Counter:
-    seen: Counter = Counter()
-    for m in sandbox.world.bot_messages:
-        body = m.data.get("text") or ""
-        if "特大暴雨" in body and m.chat_id != FIRST_TG + 999:
-            seen[(m.chat_id, 2 if "第2次叫应" in body else 1)] += 1
-    return seen
+    return broadcast.calls(sandbox, FIRST_TG)
 
 
 @pytest.mark.slow
 @needs_pg
-async def test_sigkill_the_leader_mid_callout(sandbox, pg_url, tmp_path):
+async def test_sigkill_the_leader_mid_callout(sandbox, pg_url, pg_store, tmp_path):
     duties = tmp_path / "duties.yaml"
-    duties.write_text(_callout_catalog(), encoding="utf-8")
+    duties.write_text(broadcast.catalog_yaml(CALLOUT_LEADERS, FIRST_TG, ack_within="4s"), encoding="utf-8")
     catalog = load_catalog_text(duties.read_text(encoding="utf-8"), str(duties))
-    store = Store(pg_url, run_migrations=False)
+    store = pg_store
     with store.session() as s:
         sync_catalog(s, catalog, clock.now())
     async with Cluster(sandbox, pg_url, tmp_path, size=3, lease=LEASE, renew=RENEW, duties_file=duties) as cluster:
         leader = await cluster.wait_leader()
         with store.session() as s:  # as `dutybot warn` does: the leader delivers
-            cid = callouts.issue(s, catalog, level="orange", text=WARNING, now=clock.now(), issued_by="孙安",
+            cid = callouts.issue(s, catalog, level="orange", text=broadcast.TEXT, now=clock.now(), issued_by="孙安",
                                  board_chat_id=FIRST_TG + 999).id
         await eventually(lambda: len(_calls(sandbox)) >= 8, 30, "part of the broadcast delivered", interval=0.005)
         cluster.kill(leader)
@@ -246,17 +212,16 @@ async def test_sigkill_the_leader_mid_callout(sandbox, pg_url, tmp_path):
             targets = s.exec(select(CalloutTarget).where(CalloutTarget.callout_id == cid)).all()
             assert len(targets) == CALLOUT_LEADERS and {t.calls_made for t in targets} == {2}
         assert cluster.max_leaders() == 1
-    store.dispose()
 
 
 @pytest.mark.slow
 @needs_pg
-async def test_a_paused_leader_is_fenced_and_follows(sandbox, pg_url, tmp_path):
-    store = Store(pg_url, run_migrations=False)
+async def test_a_paused_leader_is_fenced_and_follows(sandbox, pg_url, pg_store, tmp_path):
+    store = pg_store
     async with Cluster(sandbox, pg_url, tmp_path, size=3, lease=LEASE, renew=RENEW) as cluster:
         old = await cluster.wait_leader()
         old_holder = leader_holder(store, old)
-        texts = _enqueue(store, 300, "暂停", 50_000)
+        texts = enqueue_texts(store, 300, "暂停", 50_000)
         await eventually(lambda: len(sandbox.world.bot_messages) >= 30, 30, "sending", interval=0.01)
         old.pause()  # SIGSTOP: it believes it leads, but it cannot renew
         new = await cluster.wait_leader(other_than=old, timeout=LEASE + 5)
@@ -274,13 +239,12 @@ async def test_a_paused_leader_is_fenced_and_follows(sandbox, pg_url, tmp_path):
         assert not (again - unconfirmed), (again, unconfirmed)
         assert cluster.max_leaders() == 1
         assert (await cluster.leaders()) == [new]
-    store.dispose()
 
 
 @pytest.mark.slow
 @needs_pg
-async def test_a_leader_cut_off_from_the_database_is_fenced_and_follows(sandbox, pg_url, tmp_path):
-    store = Store(pg_url, run_migrations=False)
+async def test_a_leader_cut_off_from_the_database_is_fenced_and_follows(sandbox, pg_url, pg_store, tmp_path):
+    store = pg_store
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     async with Cluster(sandbox, pg_url, tmp_path, size=3, lease=LEASE, renew=RENEW, links=True) as cluster:
         old = await cluster.wait_leader()
@@ -294,18 +258,17 @@ async def test_a_leader_cut_off_from_the_database_is_fenced_and_follows(sandbox,
         link.heal()
         report = await cluster.wait_follows(old)
         assert report["lease_holder"] != old_holder and report["ok"]
-        texts = _enqueue(store, 20, "断线", 60_000)
+        texts = enqueue_texts(store, 20, "断线", 60_000)
         await eventually(lambda: set(_sender_of(store)) >= set(texts), 30, "delivered by the new leader")
         assert set(_sender_of(store)[t] for t in texts) == {leader_holder(store, new)}
         assert cluster.max_leaders() == 1
     admin.dispose()
-    store.dispose()
 
 
 @pytest.mark.slow
 @needs_pg
-async def test_webhook_deliveries_spread_over_replicas_are_handled_once(sandbox, pg_url, tmp_path):
-    store = Store(pg_url, run_migrations=False)
+async def test_webhook_deliveries_spread_over_replicas_are_handled_once(sandbox, pg_url, pg_store, tmp_path):
+    store = pg_store
     ports = [free_port() for _ in range(3)]
     secret = "cluster-secret"
 
@@ -347,7 +310,6 @@ async def test_webhook_deliveries_spread_over_replicas_are_handled_once(sandbox,
         with store.session() as s:
             refusals = s.exec(select(AuditLog).where(AuditLog.action == "refused_unbound")).all()
         assert len(refusals) == len(updates)
-    store.dispose()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -404,12 +366,12 @@ def test_status_system_prints_the_cluster(store, capsys, monkeypatch):
 
 @pytest.mark.slow
 async def test_a_lone_process_restarted_after_sigkill_leads_at_once(sandbox, sqlite_url, tmp_path, bot_processes):
+    store = Store(sqlite_url)
     port = free_port()
     bot = bot_processes(sandbox, sqlite_url, tmp_path, env={"LEASE_SECONDS": "120", "LEASE_RENEW_SECONDS": "5",
                                                             "WEB_LISTEN": f"127.0.0.1:{port}"})
     await bot.start()
-    store = Store(sqlite_url, run_migrations=False)
-    texts = _enqueue(store, 60, "重启", 70_000)
+    texts = enqueue_texts(store, 60, "重启", 70_000)
     await eventually(lambda: len(sandbox.world.bot_messages) >= 10, 30, "sending", interval=0.01)
     bot.kill()  # its lease would hold for two minutes, its claims for seconds
     await bot.start()

@@ -59,6 +59,18 @@ class Node(BotProcess):
         return self.proc is not None and self.proc.poll() is None
 
 
+def enqueue_texts(store, count: int, prefix: str, first_chat: int) -> list[str]:
+    """Queue `count` messages "<prefix>0000"…, one per chat from `first_chat` (so only the 30/s
+    limit applies); returns their texts."""
+    from bot.services import outbox
+
+    texts = [f"{prefix}{n:05d}" for n in range(count)]
+    with store.session() as s:
+        for n, body in enumerate(texts):
+            outbox.enqueue(s, chat_id=first_chat + n, payload=outbox.text(body), dedupe_key=f"{prefix}:{n}")
+    return texts
+
+
 def in_flight(sandbox, store) -> Counter:
     """(chat, text) of what Telegram got but the store does not know as sent: right after a SIGKILL
     these are the sends that were in flight, the only messages a new leader may send again."""
@@ -233,4 +245,4 @@ class Cluster:
         node.kill()
 
 
-__all__ = ["Cluster", "Link", "Node", "eventually", "free_port", "in_flight", "repeated"]
+__all__ = ["Cluster", "Link", "Node", "enqueue_texts", "eventually", "free_port", "in_flight", "repeated"]
