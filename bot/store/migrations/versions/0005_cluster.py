@@ -2,7 +2,7 @@
 for the per-unit "not reported" counts
 
 Revision ID: cluster_1
-Revises: web_1
+Revises: web_2
 """
 from collections.abc import Sequence
 
@@ -13,7 +13,7 @@ from alembic import op
 import bot.store.models
 
 revision: str = "cluster_1"
-down_revision: str | None = "web_1"
+down_revision: str | None = "web_2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
