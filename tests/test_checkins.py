@@ -63,7 +63,7 @@ def draft_of(store, draft_id: int) -> CheckInDraft:
 # -- photos sent without a reminder --------------------------------------------------------------
 def test_photo_with_one_open_duty_asks_for_one_tap_then_records(world):
     iid = make_instance(world, LEADER, "charge-06", "2026-11", due=DUE)
-    out = receive(world, Incoming(update_id=10, chat_id=LEADER_TG, text="园区东片检查", attachments=(photo(1),)))
+    out = receive(world, Incoming(update_id=10, chat_id=LEADER_TG, text="园区东片现场", attachments=(photo(1),)))
     assert out.action == "asking"
     assert count(world, CheckIn) == 0
     ask = outbox_rows(world, LEADER_TG)[-1]
@@ -75,7 +75,7 @@ def test_photo_with_one_open_duty_asks_for_one_tap_then_records(world):
         toast = checkins.pick(s, person(s, LEADER), out.draft_id, iid, NOW + timedelta(minutes=1))
     assert toast == checkins.T.CHECKIN_TOAST
     [row] = checkins_of(world, iid)
-    assert row.text == "园区东片检查" and row.update_id == 10 and row.at == NOW
+    assert row.text == "园区东片现场" and row.update_id == 10 and row.at == NOW
     assert [a["file_unique_id"] for a in row.attachments] == ["UNIQ1"]
     inst = instance(world, iid)
     assert (inst.done_count, inst.status, inst.done_at) == (1, "done", NOW)

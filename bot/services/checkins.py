@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.services import evidence, ledger, outbox, reminders
-from bot.store.models import CheckIn, CheckInDraft, Duty, DutyInstance, InboxUpdate, Person
+from bot.services import evidence, ledger, outbox, reminders, routing
+from bot.store.models import CheckIn, CheckInDraft, Duty, DutyInstance, InboxUpdate, Outbox, Person
 from bot.texts import checkins as T
 from bot.texts import fmt
 from bot.texts import reminders as RT
@@ -46,6 +46,8 @@ class Incoming:
     media_group_id: str | None = None
     attachments: tuple[dict, ...] = ()
     unsupported: str | None = None  # sticker, voice, location...: what it was
+    reply_to: int | None = None  # the bot's message this one replies to (Telegram message id)
+    reply_buttons: tuple[str, ...] = ()  # that message's button data, as Telegram quotes it
 
 
 @dataclass
@@ -89,6 +91,15 @@ def _names(session: Session, instance: DutyInstance) -> dict:
     return {"title": _duty(session, instance).title, "period": fmt.period(instance.period_key)}
 
 
+names = _names
+
+
+def short_names(session: Session, instance: DutyInstance) -> dict:
+    """Title and period short enough for a button."""
+    found = _names(session, instance)
+    return {"title": _short(found["title"], 22), "period": found["period"]}
+
+
 def _send(session: Session, chat_id: int, key: str, body: str, buttons: outbox.Buttons | None = None,
           person_id: str | None = None):
     return outbox.enqueue(session, chat_id=chat_id, payload=outbox.text(body, buttons), dedupe_key=key,
@@ -98,7 +109,7 @@ def _send(session: Session, chat_id: int, key: str, body: str, buttons: outbox.B
 # -- the check-in itself --------------------------------------------------------------------------
 def record(session: Session, *, instance: DutyInstance, person_id: str, chat_id: int, text: str,
            attachments: list[dict], at: datetime, update_id: int | None, media_group_id: str | None = None,
-           tz: ZoneInfo = fmt.SHANGHAI) -> Recorded | None:
+           tz: ZoneInfo = fmt.SHANGHAI, note: str = "") -> Recorded | None:
     """Append a check-in, chain it, queue its files and count it. None when the instance does not
     accept it (the caller tells the leader). The same update never makes two check-ins."""
     if update_id is not None:
@@ -127,12 +138,12 @@ def record(session: Session, *, instance: DutyInstance, person_id: str, chat_id:
         locked.status = "done" if at <= locked.due_at else "late"
         locked.done_at = at
     session.flush()
-    _confirm(session, row, locked, chat_id, completed, tz)
+    _confirm(session, row, locked, chat_id, completed, tz, note)
     return Recorded(row, locked, created=True, completed=completed)
 
 
 def _confirm(session: Session, row: CheckIn, inst: DutyInstance, chat_id: int, completed: bool,
-             tz: ZoneInfo) -> None:
+             tz: ZoneInfo, note: str = "") -> None:
     files = T.FILES_SOME.format(count=len(row.attachments)) if row.attachments else T.FILES_NONE
     names = _names(session, inst)
     if completed:
@@ -142,7 +153,8 @@ def _confirm(session: Session, row: CheckIn, inst: DutyInstance, chat_id: int, c
         body = T.CONFIRM_PROGRESS.format(**names, done=inst.done_count, required=inst.required,
                                          left=inst.required - inst.done_count, due=fmt.moment(inst.due_at, tz),
                                          files=files)
-    _send(session, chat_id, f"checkin:{row.id}:confirm", body, person_id=row.person_id)
+    buttons = [[outbox.button(T.BTN_MOVE, f"r:move:{row.id}"), outbox.button(T.BTN_WITHDRAW, f"r:undo:{row.id}")]]
+    _send(session, chat_id, f"checkin:{row.id}:confirm", body + note, buttons, person_id=row.person_id)
 
 
 # -- drafts -----------------------------------------------------------------------------------
@@ -172,6 +184,8 @@ def _awaiting(session: Session, person_id: str, now: datetime) -> CheckInDraft |
 
 
 def _what(attachments: list[dict]) -> str:
+    if not attachments:
+        return T.WHAT_TEXT
     kinds = {a.get("kind") for a in attachments}
     if kinds <= {"photo"}:
         return T.WHAT_PHOTOS
@@ -200,13 +214,64 @@ def _settle(session: Session, draft: CheckInDraft, person: Person, now: datetime
                 draft.state, draft.checkin_id, draft.updated_at = "done", done.checkin.id, now
                 return Outcome("checkin", done, draft.id)
         draft.instance_id = None  # closed meanwhile: let the leader choose another duty
-    return _ask(session, draft, person, now)
+    return _route(session, draft, person, now, tz)
 
 
-def _ask(session: Session, draft: CheckInDraft, person: Person, now: datetime) -> Outcome:
+def _route(session: Session, draft: CheckInDraft, person: Person, now: datetime, tz: ZoneInfo) -> Outcome:
+    """No button said which duty: a reply to a reminder or digest, else the caption (see
+    bot/services/routing.py); file it when one duty clearly fits, otherwise ask, best guesses first."""
+    choices = open_instances(session, person.id, now)
+    replied = [i for i in choices if i.id in (draft.reply_instances or [])]
+    pool = replied or choices
+    ranked = routing.rank(draft.text, [_candidate(session, i) for i in pool], routing.local_today(now, tz))
+    by_id = {i.id: i for i in pool}
+    if len(replied) == 1:
+        winner, note = replied[0], T.ROUTED_REPLY
+    else:
+        best = routing.clear_winner(ranked)
+        winner, note = (by_id[best.instance_id], T.ROUTED_CAPTION) if best is not None else (None, "")
+    if winner is not None:
+        done = record(session, instance=winner, person_id=person.id, chat_id=draft.chat_id, text=draft.text,
+                      attachments=list(draft.attachments), at=draft.created_at,
+                      update_id=draft.update_ids[0] if draft.update_ids else None,
+                      media_group_id=draft.media_group_id, tz=tz,
+                      note=note.format(**_names(session, winner)))
+        if done is not None:
+            draft.state, draft.checkin_id, draft.instance_id, draft.updated_at = "done", done.checkin.id, winner.id, now
+            return Outcome("checkin", done, draft.id, notes=["routed"])
+    guesses = [by_id[r.candidate.instance_id] for r in ranked if r.score > 0]
+    rest = [i for i in choices if i not in guesses]
+    return _ask(session, draft, person, now, guesses + rest, guessed=bool(guesses))
+
+
+def _candidate(session: Session, inst: DutyInstance) -> routing.Candidate:
+    duty = _duty(session, inst)
+    return routing.Candidate(inst.id, duty.title, duty.kind, inst.period_key, inst.due_at)
+
+
+def replied_instances(session: Session, msg: Incoming) -> list[int]:
+    """The duties of the bot's message a leader replied to (a reminder, a digest), in its order:
+    as stored with the outbox row that sent it; a reply faster than the sender recording the
+    message id falls back to the quoted message's 报告 buttons."""
+    if msg.reply_to is None:
+        return []
+    payload = session.exec(select(Outbox.payload).where(Outbox.chat_id == msg.chat_id,
+                                                        Outbox.tg_message_id == msg.reply_to)).first()
+    if payload is not None:
+        return [int(i) for i in payload.get("instances", [])]
+    found = []
+    for data in msg.reply_buttons:
+        parts = data.split(":")
+        if len(parts) == 3 and parts[:2] == ["r", "done"] and parts[2].isdigit():
+            found.append(int(parts[2]))
+    return found
+
+
+def _ask(session: Session, draft: CheckInDraft, person: Person, now: datetime,
+         choices: list[DutyInstance] | None = None, guessed: bool = False) -> Outcome:
     for attachment in draft.attachments:  # stored now, whether or not the question is ever answered
         evidence.keep_unfiled(session, attachment, now)
-    choices = open_instances(session, person.id, now)
+    choices = open_instances(session, person.id, now) if choices is None else choices
     what = _what(list(draft.attachments))
     draft.updated_at = now
     if not choices:
@@ -219,7 +284,7 @@ def _ask(session: Session, draft: CheckInDraft, person: Person, now: datetime) -
         buttons = [[outbox.button(T.BTN_PICK_ONE.format(title=_short(names["title"], 24)),
                                   f"r:pick:{draft.id}:{choices[0].id}")], [_cancel(draft)]]
     else:
-        body = T.ASK_WHICH.format(what=what)
+        body = T.ASK_WHICH.format(what=what) + (T.ASK_GUESSED if guessed else "")
         buttons = _pick_buttons(session, draft, choices)
     draft.state = "asking"
     row = _send(session, draft.chat_id, f"draft:{draft.id}:ask", body, buttons, person_id=person.id)
@@ -284,6 +349,14 @@ def receive(session: Session, person: Person, msg: Incoming, now: datetime, tz: 
 
 
 def _receive_text(session: Session, person: Person, msg: Incoming, now: datetime, tz: ZoneInfo) -> Outcome:
+    replied = replied_instances(session, msg)
+    if replied:  # a reply to a reminder or digest: a report on its duty
+        draft = _add_draft(session, CheckInDraft(
+            key=f"u:{msg.update_id}", person_id=person.id, chat_id=msg.chat_id, text=msg.text.strip(),
+            update_ids=[msg.update_id], reply_instances=replied, state="collecting", created_at=now, updated_at=now))
+        if draft is None:
+            return Outcome("duplicate")
+        return _settle(session, draft, person, now, tz)
     waiting = _awaiting(session, person.id, now)
     if waiting is None:
         _send(session, msg.chat_id, f"help:{msg.update_id}", T.HELP_SHORT, person_id=person.id)
@@ -316,12 +389,13 @@ def _receive_files(session: Session, person: Person, msg: Incoming, now: datetim
         album = _draft(session, f"g:{msg.media_group_id}")
         if album is not None:
             return _add_part(session, album, msg, files, now)
-    waiting = _awaiting(session, person.id, now)
+    replied = replied_instances(session, msg)
+    waiting = None if replied else _awaiting(session, person.id, now)  # a reply says more than an older tap
     key = f"g:{msg.media_group_id}" if msg.media_group_id else f"u:{msg.update_id}"
     draft = _add_draft(session, CheckInDraft(
         key=key, person_id=person.id, chat_id=msg.chat_id, instance_id=waiting.instance_id if waiting else None,
         text=msg.text.strip(), attachments=files, update_ids=[msg.update_id], media_group_id=msg.media_group_id,
-        state="collecting", created_at=now, updated_at=now,
+        reply_instances=replied, state="collecting", created_at=now, updated_at=now,
     ))
     if draft is None:  # another worker started this album a moment ago
         return _add_part(session, _draft(session, key), msg, files, now)
