@@ -250,8 +250,8 @@ async def test_mine_and_history(bot):
     await h.users.send_text(tg, "/mine")
     mine = await h.wait_for_message(tg, contains="您的待办职责", since=since)
     lines = mine["text"].splitlines()
-    assert "2 项" in lines[0] and "带队检查安全生产工作" in lines[1] and "研究分析安全生产工作形势" in lines[3]
-    assert "0/2" in lines[4]
+    assert "2 项" in lines[0] and "带队检查安全生产工作" in lines[3] and "研究分析安全生产工作形势" in lines[-3]
+    assert "已报 0/2" in lines[-3]
     assert mine["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"r:done:{soon}"
 
     await tap(h, tg, mine, f"r:done:{soon}", expect="请报告")

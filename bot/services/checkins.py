@@ -20,8 +20,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.services import evidence, ledger, outbox, reminders, routing
-from bot.store.models import CheckIn, CheckInDraft, Duty, DutyInstance, InboxUpdate, Outbox, Person
+from bot.services import digest, evidence, ledger, outbox, reminders, routing
+from bot.store.models import (
+    CheckIn,
+    CheckInCorrection,
+    CheckInDraft,
+    Duty,
+    DutyInstance,
+    InboxUpdate,
+    Outbox,
+    Person,
+)
 from bot.texts import checkins as T
 from bot.texts import fmt
 from bot.texts import reminders as RT
@@ -662,32 +671,44 @@ def history(session: Session, person_id: str, limit: int = 10) -> list[tuple[Che
     return [(c, session.get(DutyInstance, c.instance_id)) for c in rows]
 
 
-MINE_LIMIT = 15
-REPORT_BUTTONS = 6
+MINE_LIMIT = 30  # lines of /mine; a phone scrolls that far, the rest is counted
 
 
 def mine(session: Session, person_id: str, now: datetime, tz: ZoneInfo = fmt.SHANGHAI) -> tuple[str, outbox.Buttons]:
-    """/mine: the person's open duties, nearest due first, with a button to report each of the first few."""
+    """/mine, for a phone: open duties grouped 已逾期 / 本周到期 / 以后 (by due within each), one
+    short line each, how many of the current periods' duties are done, and a numbered 报告 button
+    per line (as in the reminder digest)."""
     rows = open_instances(session, person_id, now)
+    done = len(session.exec(select(DutyInstance.id).where(
+        DutyInstance.person_id == person_id, DutyInstance.status.in_(["done", "late"]),  # type: ignore[attr-defined]
+        DutyInstance.opens_at <= now, DutyInstance.closes_at > now)).all())
     if not rows:
-        return T.MINE_NONE, []
-    lines = [T.MINE_HEAD.format(count=len(rows))]
+        return (T.MINE_NONE_DONE.format(done=done) if done else T.MINE_NONE), []
     today = now.astimezone(tz).date()
-    for n, inst in enumerate(rows[:MINE_LIMIT], 1):
-        days = (inst.due_at.astimezone(tz).date() - today).days
-        if inst.due_at < now:
-            left = T.MINE_OVERDUE.format(days=max(-days, 1))
-        elif days == 0:
-            left = T.MINE_TODAY
-        else:
-            left = T.MINE_LEFT.format(days=days)
-        lines.append(T.MINE_LINE.format(n=n, **_names(session, inst), done=inst.done_count, required=inst.required,
-                                        due=fmt.moment(inst.due_at, tz), left=left))
-    if len(rows) > MINE_LIMIT:
-        lines.append(T.MINE_MORE.format(count=len(rows) - MINE_LIMIT))
-    buttons = [[outbox.button(T.BTN_REPORT.format(title=_short(_names(session, inst)["title"], 24)),
-                              f"r:done:{inst.id}")] for inst in rows[:REPORT_BUTTONS]]
-    return "\n".join(lines), buttons
+    week_end = datetime.combine(today + timedelta(days=7 - today.weekday()), datetime.min.time(), tz)
+    groups: dict[str, list[DutyInstance]] = {T.MINE_OVERDUE_HEAD: [], T.MINE_WEEK_HEAD: [], T.MINE_LATER_HEAD: []}
+    for inst in sorted(rows, key=lambda i: (i.due_at, i.id)):
+        key = (T.MINE_OVERDUE_HEAD if inst.due_at < now else
+               T.MINE_WEEK_HEAD if inst.due_at < week_end else T.MINE_LATER_HEAD)
+        groups[key].append(inst)
+    lines = [T.MINE_HEAD.format(count=len(rows), done=done)]
+    shown: list[DutyInstance] = []
+    for head, members in groups.items():
+        members = members[:max(MINE_LIMIT - len(shown), 0)]
+        if not members:
+            continue
+        lines += ["", T.MINE_GROUP.format(head=head, count=len(groups[head]))]
+        for inst in members:
+            shown.append(inst)
+            line = digest.Line(inst.id, _duty(session, inst).title, digest.period_text(inst), inst.due_at,
+                               inst.done_count, inst.required)
+            lines.append(digest.line_text(len(shown), line, now, tz))
+    if len(rows) > len(shown):
+        lines.append(T.MINE_MORE.format(count=len(rows) - len(shown)))
+    lines += ["", T.MINE_FOOT]
+    numbers = [outbox.button(digest.T.BTN_NUMBER.format(n=n), f"r:done:{inst.id}") for n, inst in enumerate(shown, 1)]
+    return "\n".join(lines), [numbers[i:i + digest.BUTTONS_PER_ROW] for i in range(0, len(numbers),
+                                                                                  digest.BUTTONS_PER_ROW)]
 
 
 def history_text(session: Session, person_id: str, tz: ZoneInfo = fmt.SHANGHAI, limit: int = 10) -> str:
@@ -696,11 +717,14 @@ def history_text(session: Session, person_id: str, tz: ZoneInfo = fmt.SHANGHAI, 
     if not rows:
         return T.HISTORY_NONE
     lines = [T.HISTORY_HEAD]
+    fixes = {c.checkin_id: c.action for c in session.exec(select(CheckInCorrection).where(
+        CheckInCorrection.checkin_id.in_([c.id for c, _ in rows])))}  # type: ignore[attr-defined]
     for checkin, inst in rows:
         names = _names(session, inst) if inst is not None else {"title": T.HISTORY_UNKNOWN_DUTY, "period": ""}
         count = len(checkin.attachments or [])
         text = _short(checkin.text.replace("\n", " "), 40) if checkin.text else ""
         lines.append(T.HISTORY_LINE.format(at=fmt.moment(checkin.at, tz), **names,
                                            files=T.HISTORY_FILES.format(count=count) if count else "",
-                                           text=T.HISTORY_TEXT.format(text=text) if text else ""))
+                                           text=T.HISTORY_TEXT.format(text=text) if text else "")
+                     + T.HISTORY_CORRECTED.get(fixes.get(checkin.id, ""), ""))
     return "\n".join(lines)

@@ -87,18 +87,21 @@ UNSUPPORTED_OTHER = "此类消息"
 HELP_SHORT = "没有理解您的意思。报告履职请发送照片或点击提醒消息下方的按钮；/mine 查看待办职责，/help 查看帮助。"
 
 # -- leader commands ---------------------------------------------------------------------------
-MINE_HEAD = "您的待办职责（{count} 项，按截止时间排序）："
-MINE_LINE = "{n}. 「{title}」（{period}）\n    进度 {done}/{required}，截止 {due}{left}"
-MINE_LEFT = "，还有 {days} 天"
-MINE_TODAY = "，今天截止"
-MINE_OVERDUE = "，已逾期 {days} 天"
+MINE_HEAD = "📋 您的待办职责 {count} 项 · 本期已完成 {done} 项"
+MINE_GROUP = "{head}（{count}）"
+MINE_OVERDUE_HEAD = "⚠️ 已逾期"
+MINE_WEEK_HEAD = "📅 本周到期"
+MINE_LATER_HEAD = "🗓 以后"
+MINE_FOOT = "点编号报告对应职责。"
 MINE_NONE = "您目前没有待报告的职责。👍"
+MINE_NONE_DONE = "您目前没有待报告的职责，本期已完成 {done} 项。👍"
 MINE_MORE = "……另有 {count} 项未列出。"
 
 HISTORY_HEAD = "您最近的履职报告："
 HISTORY_LINE = "· {at} 「{title}」（{period}）{files}{text}"
 HISTORY_FILES = "，照片/文件 {count} 份"
 HISTORY_TEXT = "：{text}"
+HISTORY_CORRECTED = {"withdraw": "（已撤回）", "move": "（已改为其他职责）"}
 HISTORY_NONE = "您还没有履职报告记录。"
 HISTORY_UNKNOWN_DUTY = "（已删除的职责）"
 
