@@ -496,11 +496,14 @@ class UnfiledFile:
     size: int
     text: str
     draft_state: str
+    evidence_id: int
+    mime: str = ""
 
 
-def unfiled_files(session: Session, now: datetime, person_id: str | None = None) -> list[UnfiledFile]:
-    """Files sent more than UNFILED_AFTER ago and never filed under a duty, oldest first."""
-    files = evidence.unfiled(session, now - UNFILED_AFTER)
+def unfiled_files(session: Session, now: datetime, person_id: str | None = None,
+                  min_age: timedelta = UNFILED_AFTER) -> list[UnfiledFile]:
+    """Files sent more than `min_age` ago and never filed under a duty, oldest first."""
+    files = evidence.unfiled(session, now - min_age)
     if not files:
         return []
     wanted = {f.tg_file_unique_id for f in files}
@@ -512,7 +515,7 @@ def unfiled_files(session: Session, now: datetime, person_id: str | None = None)
         for a in draft.attachments or []:
             if a.get("file_unique_id") in wanted:
                 owner.setdefault(a["file_unique_id"], draft)
-    return [UnfiledFile(d.person_id, f.at, f.path, f.sha256, f.size, d.text, d.state)
+    return [UnfiledFile(d.person_id, f.at, f.path, f.sha256, f.size, d.text, d.state, f.id, f.mime)
             for f in files if (d := owner.get(f.tg_file_unique_id)) is not None]
 
 
