@@ -9,8 +9,7 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
-from sqlmodel import select
-from support.checkin_world import jpeg
+from support.checkin_world import jpeg, open_now, rows_of
 
 from bot import clock
 from bot.services import digest, export, status
@@ -25,18 +24,11 @@ LEADER = "李卫东"
 
 
 def open_instance(h, duty_id: str, period: str = "2026-11", due_in: timedelta = timedelta(days=5)) -> int:
-    now = clock.now()
-    with h.session() as s:
-        row = DutyInstance(duty_id=duty_id, person_id=LEADER, period_key=period, opens_at=now - timedelta(days=1),
-                           due_at=now + due_in, closes_at=now + due_in + timedelta(days=3))
-        s.add(row)
-        s.flush()
-        return row.id
+    return open_now(h.store, LEADER, duty_id, period, due_in)
 
 
 def rows(h, model, *where) -> list:
-    with h.session() as s:
-        return list(s.exec(select(model).where(*where)))
+    return rows_of(h.store, model, *where)
 
 
 def instance(h, iid: int) -> DutyInstance:
