@@ -96,16 +96,14 @@ def _duty(session: Session, instance: DutyInstance) -> Duty:
     return session.get(Duty, instance.duty_id) or Duty(id=instance.duty_id, title=instance.duty_id)
 
 
-def _names(session: Session, instance: DutyInstance) -> dict:
+def instance_names(session: Session, instance: DutyInstance) -> dict:
+    """Title and period of an instance, as the texts show them."""
     return {"title": _duty(session, instance).title, "period": fmt.period(instance.period_key)}
-
-
-names = _names
 
 
 def short_names(session: Session, instance: DutyInstance) -> dict:
     """Title and period short enough for a button."""
-    found = _names(session, instance)
+    found = instance_names(session, instance)
     return {"title": _short(found["title"], 22), "period": found["period"]}
 
 
@@ -154,7 +152,7 @@ def record(session: Session, *, instance: DutyInstance, person_id: str, chat_id:
 def _confirm(session: Session, row: CheckIn, inst: DutyInstance, chat_id: int, completed: bool,
              tz: ZoneInfo, note: str = "") -> None:
     files = T.FILES_SOME.format(count=len(row.attachments)) if row.attachments else T.FILES_NONE
-    names = _names(session, inst)
+    names = instance_names(session, inst)
     if completed:
         body = T.CONFIRM_DONE.format(**names, done=inst.done_count, required=inst.required, files=files,
                                      late=T.CONFIRM_LATE if inst.status == "late" else "")
@@ -244,7 +242,7 @@ def _route(session: Session, draft: CheckInDraft, person: Person, now: datetime,
                       attachments=list(draft.attachments), at=draft.created_at,
                       update_id=draft.update_ids[0] if draft.update_ids else None,
                       media_group_id=draft.media_group_id, tz=tz,
-                      note=note.format(**_names(session, winner)))
+                      note=note.format(**instance_names(session, winner)))
         if done is not None:
             draft.state, draft.checkin_id, draft.instance_id, draft.updated_at = "done", done.checkin.id, winner.id, now
             return Outcome("checkin", done, draft.id, notes=["routed"])
@@ -288,7 +286,7 @@ def _ask(session: Session, draft: CheckInDraft, person: Person, now: datetime,
         _send(session, draft.chat_id, f"draft:{draft.id}:none", T.NO_OPEN_DUTY.format(what=what), person_id=person.id)
         return Outcome("kept", draft_id=draft.id)
     if len(choices) == 1:
-        names = _names(session, choices[0])
+        names = instance_names(session, choices[0])
         body = T.ASK_WHICH_ONE.format(what=what, **names)
         buttons = [[outbox.button(T.BTN_PICK_ONE.format(title=_short(names["title"], 24)),
                                   f"r:pick:{draft.id}:{choices[0].id}")], [_cancel(draft)]]
@@ -310,7 +308,7 @@ def _pick_buttons(session: Session, draft: CheckInDraft, choices: list[DutyInsta
     """One button per duty (the first MAX_PICK_BUTTONS, in the order given) and 取消."""
     buttons = []
     for inst in choices[:MAX_PICK_BUTTONS]:
-        names = _names(session, inst)
+        names = instance_names(session, inst)
         label = T.BTN_PICK.format(title=_short(names["title"], 22), period=names["period"])
         buttons.append([outbox.button(label, f"r:pick:{draft.id}:{inst.id}")])
     buttons.append([_cancel(draft)])
@@ -388,7 +386,7 @@ def _receive_text(session: Session, person: Person, msg: Incoming, now: datetime
 def _not_open(session: Session, inst: DutyInstance | None, chat_id: int, key: str, person_id: str) -> None:
     if inst is None:
         return
-    body = T.NOT_OPEN.format(**_names(session, inst), status=T.STATUS_NAMES.get(inst.status, inst.status))
+    body = T.NOT_OPEN.format(**instance_names(session, inst), status=T.STATUS_NAMES.get(inst.status, inst.status))
     _send(session, chat_id, key, body, person_id=person_id)
 
 
@@ -554,7 +552,7 @@ def start_report(session: Session, person: Person, chat_id: int, instance_id: in
                                                  updated_at=now))
         if draft is None:
             return T.ASKED_TOAST
-    names = _names(session, inst)
+    names = instance_names(session, inst)
     cancel = outbox.button(T.BTN_CANCEL, f"r:drop:{draft.id}")
     if upload:
         body, buttons = T.ASK_UPLOAD.format(**names), [[cancel]]
@@ -586,7 +584,7 @@ def confirm_only(session: Session, person: Person, draft_id: int, update_id: int
         _not_open(session, inst, draft.chat_id, f"notopen:draft:{draft.id}", person.id)
         return T.NOT_OPEN_TOAST
     draft.state, draft.checkin_id = "done", done.checkin.id
-    _close_prompt(session, draft, T.PICKED.format(**_names(session, inst)))
+    _close_prompt(session, draft, T.PICKED.format(**instance_names(session, inst)))
     return T.CHECKIN_TOAST
 
 
@@ -611,7 +609,7 @@ def pick(session: Session, person: Person, draft_id: int, instance_id: int, now:
         _not_open(session, inst, draft.chat_id, f"notopen:pick:{draft.id}:{inst.id}", person.id)
         return T.NOT_OPEN_TOAST
     draft.state, draft.checkin_id, draft.instance_id, draft.updated_at = "done", done.checkin.id, inst.id, now
-    _close_prompt(session, draft, T.PICKED.format(**_names(session, inst)))
+    _close_prompt(session, draft, T.PICKED.format(**instance_names(session, inst)))
     return T.CHECKIN_TOAST
 
 
@@ -723,7 +721,7 @@ def history_text(session: Session, person_id: str, tz: ZoneInfo = fmt.SHANGHAI, 
     fixes = {c.checkin_id: c.action for c in session.exec(select(CheckInCorrection).where(
         CheckInCorrection.checkin_id.in_([c.id for c, _ in rows])))}  # type: ignore[attr-defined]
     for checkin, inst in rows:
-        names = _names(session, inst) if inst is not None else {"title": T.HISTORY_UNKNOWN_DUTY, "period": ""}
+        names = instance_names(session, inst) if inst is not None else {"title": T.HISTORY_UNKNOWN_DUTY, "period": ""}
         count = len(checkin.attachments or [])
         text = _short(checkin.text.replace("\n", " "), 40) if checkin.text else ""
         lines.append(T.HISTORY_LINE.format(at=fmt.moment(checkin.at, tz), **names,

@@ -84,7 +84,7 @@ def withdraw(session: Session, person: Person, checkin_id: int, now: datetime,
     inst = _uncount(session, checkin.instance_id, now)
     row = _append(session, CheckInCorrection(checkin_id=checkin.id, person_id=person.id, action="withdraw", at=now),
                   now)
-    names = checkins.names(session, inst) if inst else {"title": "", "period": ""}
+    names = checkins.instance_names(session, inst) if inst else {"title": "", "period": ""}
     state = T.STATUS_NAMES.get(inst.status, inst.status) if inst else ""
     _tell(session, person, f"correction:{row.id}", T.WITHDRAWN.format(**names, status=state,
                                                                         done=inst.done_count if inst else 0,
@@ -109,7 +109,7 @@ def move(session: Session, person: Person, checkin_id: int, to_instance_id: int,
     done = checkins.record(session, instance=target, person_id=person.id, chat_id=person.telegram_id or 0,
                            text=checkin.text, attachments=list(checkin.attachments or []), at=at, update_id=None,
                            media_group_id=checkin.media_group_id, tz=tz,
-                           note=T.MOVED.format(old=checkins.names(session, old)["title"] if old else ""))
+                           note=T.MOVED.format(old=checkins.instance_names(session, old)["title"] if old else ""))
     if done is None:  # closed in the meantime; nothing changed (the transaction is the caller's)
         raise RuntimeError("target stopped accepting check-ins")
     row = _append(session, CheckInCorrection(checkin_id=checkin.id, person_id=person.id, action="move",
@@ -146,7 +146,7 @@ def ask_withdraw(session: Session, person: Person, chat_id: int, checkin_id: int
     if checkin is None:
         return refusal
     inst = session.get(DutyInstance, checkin.instance_id)
-    body = T.WITHDRAW_SURE.format(**checkins.names(session, inst), at=fmt.moment(checkin.at))
+    body = T.WITHDRAW_SURE.format(**checkins.instance_names(session, inst), at=fmt.moment(checkin.at))
     buttons = [[outbox.button(T.BTN_WITHDRAW_SURE, f"r:undone:{checkin.id}")]]
     outbox.enqueue(session, chat_id=chat_id, payload=outbox.text(body, buttons), dedupe_key=f"undo:{tap_id}",
                    priority=outbox.INTERACTIVE, person_id=person.id)

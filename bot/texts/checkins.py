@@ -5,7 +5,6 @@ BTN_CONFIRM_ONLY = "仅确认完成"
 BTN_CANCEL = "取消"
 BTN_PICK = "{title}（{period}）"
 BTN_PICK_ONE = "是，提交到「{title}」"
-BTN_REPORT = "报告：{title}"
 
 # -- from a reminder's buttons ------------------------------------------------------------------
 ASK_REPORT = (
