@@ -1,7 +1,7 @@
 """digest: a draft remembers the reminder or digest it replies to (check-in routing)
 
 Revision ID: digest_2
-Revises: web_2
+Revises: cluster_1
 """
 from collections.abc import Sequence
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'digest_2'
-down_revision: str | None = 'web_2'
+down_revision: str | None = 'cluster_1'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
