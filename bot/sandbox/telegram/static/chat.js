@@ -20,6 +20,7 @@ const S = {
   pressed: new Set(),   // callback query ids this tab is waiting answers for
   shownAnswers: new Set(),
   clockOffset: null,
+  stick: true,          // the log follows new messages while it is scrolled to the bottom
 };
 
 // --- small helpers ------------------------------------------------------------------------------
@@ -59,6 +60,7 @@ function toast(text, kind = "") {
   toastTimer = setTimeout(() => { t.hidden = true; }, kind === "alert" ? 6000 : 3500);
 }
 async function call(path, body) {
+  if (path.startsWith("/_sandbox/")) S.stick = true;
   const init = { method: "POST" };
   if (body instanceof FormData) init.body = body;
   else { init.body = JSON.stringify(body); init.headers = { "Content-Type": "application/json" }; }
@@ -189,7 +191,6 @@ function renderFeed(data, first) {
   S.keyboard = data.keyboard;
   renderKeyboard();
   const log = $("log");
-  const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
   const items = logItems(data.messages);
   const next = new Map();
   const nodes = [];
@@ -202,7 +203,7 @@ function renderFeed(data, first) {
   if (!nodes.length) nodes.push(el("div", { class: "empty-chat" }, el("span", {}, "还没有消息。发送 /start 或 /help 开始。")));
   log.replaceChildren(...nodes);
   S.items = next;
-  if (first || nearBottom) log.scrollTop = log.scrollHeight;
+  if (first || S.stick) toBottom();
   for (const a of data.answers || []) {
     if (S.pressed.has(a.id) && !S.shownAnswers.has(a.id)) {
       S.shownAnswers.add(a.id);
@@ -251,7 +252,8 @@ function messageRow(group) {
     const grid = el("div", { class: "photos " + (n <= 4 ? "n" + n : "many") });
     for (const p of photos) {
       grid.append(el("a", { href: p.photo.url, target: "_blank", rel: "noopener" },
-        el("img", { src: p.photo.url, alt: "图片", loading: "lazy", width: p.photo.width, height: p.photo.height })));
+        el("img", { src: p.photo.url, alt: "图片", width: p.photo.width, height: p.photo.height,
+                    onload: () => { if (S.stick) toBottom(); } })));
     }
     bubble.append(grid);
   }
@@ -277,6 +279,12 @@ function messageRow(group) {
           b.url ? b.text + " ↗" : b.text))))));
   }
   return row;
+}
+
+function toBottom() {
+  const log = $("log");
+  log.scrollTop = log.scrollHeight;
+  S.stick = true;
 }
 
 function highlight(messageId) {
@@ -462,6 +470,10 @@ $("test-photo").addEventListener("click", async () => {
   await sendPhotos([await testPhoto()]);
 });
 $("replybar-cancel").addEventListener("click", () => setReply(null));
+$("log").addEventListener("scroll", () => {
+  const log = $("log");
+  S.stick = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+});
 $("filter").addEventListener("input", renderPeople);
 $("log").addEventListener("click", (ev) => {
   const cmd = ev.target.closest("a.tg-command");
