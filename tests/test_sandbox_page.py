@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from PIL import Image
 from playwright.async_api import expect
 from sqlmodel import select
@@ -171,6 +173,7 @@ async def test_page_lists_known_chats_without_people_and_refuses_strangers(sandb
     await sandbox_client.create_users([{"id": 77, "first_name": "甲"}])
     await page.goto(sandbox.page_url)
     await expect(page.get_by_role("button", name=re.compile("^甲"))).to_be_visible()
+    await expect(page.get_by_role("timer", name="机器人时钟")).to_be_hidden()
     response = await page.request.post(f"{sandbox.url}/_chat/open", data={"person_id": 78})
     assert response.status == 404
 
@@ -284,6 +287,15 @@ async def test_a_leader_answers_a_reminder_with_a_photo_and_the_office_sees_who_
     await expect(office_log.get_by_role("article").filter(has_text="赵明")).to_be_visible()
     group = h.sandbox.world.chats[OFFICE_GROUP_ID]
     assert any(r.from_bot for r in group.messages.values())
+
+
+async def test_the_clock_panel_shows_the_shifted_process_clock(sandbox, page):
+    sandbox.page.show_clock = True  # `dutybot run --clock-start`: the sandbox shares the bot's clock
+    with time_machine.travel(datetime(2026, 12, 24, 8, 59, 30, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        await page.goto(sandbox.page_url)
+        panel = page.get_by_role("timer", name="机器人时钟")
+        await expect(panel).to_contain_text("12月24日")
+        await expect(panel).to_contain_text(re.compile(r"0?8:59:|09:00:"))
 
 
 async def test_opening_a_person_twice_binds_them_once(whole_bot, browser_context):

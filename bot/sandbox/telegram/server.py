@@ -142,8 +142,7 @@ class Sandbox:
             self._closing_event.set()
         async with self.world.updates.changed:  # long polls answer now instead of at their timeout
             self.world.updates.changed.notify_all()
-        async with self.world.changed:
-            self.world.changed.notify_all()
+        await self.world.touch()  # waiters on a change (control API, chat page feeds) answer now
         await self.webhook.close()
         await self._runner.cleanup()
         self._runner = None

@@ -57,7 +57,7 @@ function toast(text, kind = "") {
   t.className = "toast " + kind;
   t.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { t.hidden = true; }, kind === "alert" ? 6000 : 3500);
+  toastTimer = setTimeout(() => { t.hidden = true; }, kind === "alert" ? 8000 : 5000);
 }
 async function call(path, body) {
   if (path.startsWith("/_sandbox/")) S.stick = true;
