@@ -292,9 +292,9 @@ async def test_report_with_measures_number_text_and_photo(h):
         assert s.exec(select(LedgerEntry).where(LedgerEntry.kind == "evidence", LedgerEntry.ref_id == evidence.id)).one()
     # the report is closed: the next text is not taken by it
     with h.session() as s:
-        from bot.services import callout_reports
+        from bot.services.callouts import reports
 
-        assert callout_reports.open_draft(s, "乙部长") is None
+        assert reports.open_draft(s, "乙部长") is None
 
 
 # -- lifting --------------------------------------------------------------------------------------

@@ -348,7 +348,7 @@ def _evidence_of(conn: Any, checkin_ids: list[int]) -> dict[int, list[Any]]:
 
 def _callout_rows(session: Session, start: date, end: date, tz: ZoneInfo, person_id: str | None) -> Iterator[list[Any]]:
     """One row per callout recipient, from the callouts service's own reading of its tables."""
-    from bot.services.callout_records import callout_records
+    from bot.services.callouts.records import callout_records
 
     lo, hi = assessment.utc_bounds(start, end, tz)
     names = dict(session.execute(select(Person.id, Person.name)).all())
