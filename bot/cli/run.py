@@ -34,7 +34,7 @@ def register(sub) -> None:
 
 
 def parse_clock(value: str, tz: str = "Asia/Shanghai") -> datetime:
-    """ISO 8601; without an offset the time is local (the catalogue's timezone), as a demo means it."""
+    """ISO 8601; without an offset the time is local (`tz`, the TZ setting), as a demo means it."""
     try:
         when = datetime.fromisoformat(value)
     except ValueError:

@@ -18,7 +18,7 @@ act, and the page's own JSON endpoints below only read the world:
   25 s) until something in the world changes, so new messages, edits and deletions appear at once.
 
 The sandbox knows nothing of the bot's store: ``dutybot run`` hands it a ``People`` (the catalogue's
-people and a way to open them, bot/cli/sandbox_people.py). Without one (``python -m
+people and a way to open them, bot/cli/sandbox_mode.py). Without one (``python -m
 bot.sandbox.telegram``) the page lists the private chats the sandbox knows.
 """
 

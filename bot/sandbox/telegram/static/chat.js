@@ -143,6 +143,7 @@ function openChat(chat) {
   renderGroups();
   $("welcome").hidden = true;
   $("conversation").hidden = false;
+  document.body.classList.add("in-chat");
   const isPrivate = chat.type === "private";
   const title = isPrivate ? S.state.bot.first_name : chat.title;
   $("chat-name").textContent = title;
@@ -470,6 +471,7 @@ $("test-photo").addEventListener("click", async () => {
   await sendPhotos([await testPhoto()]);
 });
 $("replybar-cancel").addEventListener("click", () => setReply(null));
+$("back-btn").addEventListener("click", () => document.body.classList.remove("in-chat"));
 $("log").addEventListener("scroll", () => {
   const log = $("log");
   S.stick = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
