@@ -273,6 +273,9 @@ async def test_a_leader_answers_a_reminder_with_a_photo_and_the_office_sees_who_
     await office.get_by_role("button", name="发送").click()
     overdue = office_log.get_by_role("article").filter(has_text=OT.OVERDUE_HEAD.split("】")[0] + "】")
     await expect(overdue).to_contain_text("赵明")
+    # A chat with messages this page has not shown gets a badge in the list.
+    remind(h, "王海涛", open_instance(h, "王海涛", duty_id="other-05"))
+    await expect(office.get_by_role("button", name=re.compile("^王海涛"))).to_contain_text(re.compile(r"\d+"))
     # The office member's menu has the office commands.
     await office.get_by_role("button", name="命令菜单").click()
     await expect(office.get_by_role("menuitem", name=re.compile("overdue"))).to_be_visible()

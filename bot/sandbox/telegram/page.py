@@ -146,7 +146,7 @@ class ChatPage:
         chat = self.world.chats.get(chat_id)
         if chat is None:
             return {"version": version, "chat": None, "messages": [], "commands": [], "keyboard": None,
-                    "answers": [], "clock": self._clock()}
+                    "answers": [], "clock": self._clock(), "activity": self._activity()}
         records = sorted(chat.messages.values(), key=lambda r: r.message_id)
         return {
             "version": version,
@@ -156,7 +156,15 @@ class ChatPage:
             "keyboard": _reply_keyboard(records),
             "answers": self._answers(user_id),
             "clock": self._clock(),
+            "activity": self._activity(),
         }
+
+    def _activity(self) -> dict[str, list[int]]:
+        """The bot's latest message ids per chat a person was opened in (and per group), so the
+        page can badge chats with messages nobody has looked at."""
+        chats = [self.world.chats.get(uid) for uid in self._opened.values()]
+        chats += [c for c in self.world.chats.values() if c.type in ("group", "supergroup")]
+        return {str(c.id): [r.message_id for r in c.messages.values() if r.from_bot][-99:] for c in chats if c}
 
     def _answers(self, user_id: int) -> list[dict]:
         found = [entry for entry in self.world.callbacks.values()

@@ -21,6 +21,8 @@ const S = {
   shownAnswers: new Set(),
   clockOffset: null,
   stick: true,          // the log follows new messages while it is scrolled to the bottom
+  activity: {},         // chat id -> the bot's latest message ids there (from the feed)
+  seen: JSON.parse(localStorage.getItem("dutybot-seen") || "{}"),  // chat id -> last message id looked at
 };
 
 // --- small helpers ------------------------------------------------------------------------------
@@ -84,6 +86,34 @@ async function loadState() {
   renderGroups();
 }
 
+function unread(chatId) {
+  const ids = S.activity[String(chatId)] || [];
+  const seen = S.seen[String(chatId)] || 0;
+  const n = ids.filter((id) => id > seen).length;
+  if (!n || (S.chat && S.chat.id === chatId)) return null;
+  return el("span", { class: "unread", title: n + " 条新消息", "aria-label": n + " 条新消息" }, n > 99 ? "99+" : String(n));
+}
+
+/* Badges updated in place: rebuilding the lists on every message would swallow clicks. */
+function renderBadges() {
+  for (const entry of document.querySelectorAll(".entry[data-chat]")) {
+    const old = entry.querySelector(".unread");
+    const fresh = unread(Number(entry.dataset.chat));
+    if (old && fresh && old.textContent === fresh.textContent) continue;
+    if (old) old.remove();
+    if (fresh) entry.append(fresh);
+  }
+}
+
+function markSeen(messages) {
+  if (!messages.length) return;
+  const last = messages[messages.length - 1].id;
+  const key = String(S.chat.id);
+  if ((S.seen[key] || 0) >= last) return;
+  S.seen[key] = last;
+  localStorage.setItem("dutybot-seen", JSON.stringify(S.seen));
+}
+
 function personEntry(p) {
   const badges = [];
   if (p.office) badges.push(el("span", { class: "badge office" }, "安委办"));
@@ -92,11 +122,13 @@ function personEntry(p) {
   const active = S.person && S.person.id === p.id;
   return el("li", {},
     el("button", { type: "button", class: "entry" + (active ? " active" : ""), "data-person": p.id,
+                   "data-chat": p.user_id || null,
                    "aria-current": active ? "true" : null, onclick: () => choosePerson(p.id) },
       el("div", { class: "avatar " + colorOf(p.name), "aria-hidden": "true" }, p.name.slice(0, 1)),
       el("div", { class: "entry-body" },
         el("div", { class: "entry-name" }, p.name, ...badges),
-        el("div", { class: "entry-sub" }, sub))));
+        el("div", { class: "entry-sub" }, sub)),
+      p.user_id ? unread(p.user_id) : null));
 }
 
 function renderPeople() {
@@ -113,11 +145,12 @@ function renderGroups() {
     const active = S.chat && S.chat.id === g.id;
     return el("li", {},
       el("button", { type: "button", class: "entry" + (active ? " active" : ""), "aria-current": active ? "true" : null,
-                     onclick: () => openGroup(g) },
+                     "data-chat": g.id, onclick: () => openGroup(g) },
         el("div", { class: "avatar " + colorOf(g.title), "aria-hidden": "true" }, g.title.slice(0, 1)),
         el("div", { class: "entry-body" },
           el("div", { class: "entry-name" }, g.title),
-          el("div", { class: "entry-sub" }, "群聊 · 用当前身份发言"))));
+          el("div", { class: "entry-sub" }, "群聊 · 用当前身份发言")),
+        unread(g.id)));
   }));
 }
 
@@ -125,6 +158,7 @@ async function choosePerson(personId) {
   const person = S.state.people.find((p) => p.id === personId);
   if (!person) return;
   const opened = await call("/_chat/open", { person_id: personId });
+  person.user_id = opened.user_id;
   S.person = person;
   S.userId = opened.user_id;
   document.title = person.name + " — dutybot 沙盒";
@@ -188,6 +222,9 @@ function startFeed() {
 
 function renderFeed(data, first) {
   setClock(data.clock);
+  S.activity = data.activity || {};
+  markSeen(data.messages);
+  renderBadges();
   S.commands = data.commands || [];
   S.keyboard = data.keyboard;
   renderKeyboard();
