@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bot.services import assessment, ledger, xlsx
+from bot.services import assessment, checkins, ledger, xlsx
 from bot.services.assessment import RankingPolicy, Summary, Tally, Weights
 from bot.services.exemptions import local_dates
 from bot.store import Store
@@ -145,6 +145,8 @@ CALLOUT_COLS = [Col("叫应编号", "int"), Col("等级"), Col("灾种"), Col("�
                 Col("首次发送", "date"), Col("应答时间", "date"), Col("应答用时（分钟）", "num"), Col("升级时间", "date"),
                 Col("升级至", max_width=30), Col("报告时间", "date"), Col("报告超时"), Col("措施", max_width=40),
                 Col("报告内容", max_width=50), Col("照片数", "int"), Col("解除时间", "date")]
+UNFILED_COLS = [Col("单位"), Col("姓名"), Col("发送时间", "date"), Col("说明", max_width=40), Col("状态"),
+                Col("文件", max_width=80), Col("SHA-256", max_width=20), Col("大小（字节）", "int")]
 RANK_COLS = [Col("季度"), Col("名次", "int"), Col("单位"), Col("应考核", "int"), Col("按时完成", "int"),
              Col("逾期完成", "int"), Col("未完成", "int"), Col("免考核", "int"), Col("得分率", "pct"), Col("标记"),
              Col("连续后两位次数", "int"), Col("处理"), Col("约谈人")]
@@ -229,6 +231,14 @@ def _fill(wb: xlsx.Workbook, store: Store, result: ExportResult, start: date, en
             ranks.add(row)
         ranks.close()
         result.rows["排名"] = ranks.total
+
+        unfiled_rows = list(_unfiled_rows(s, now, tz, person_id, data_dir))
+        if unfiled_rows:  # a sheet only when there is something to file
+            unfiled = SheetWriter(wb, "未归档佐证", UNFILED_COLS)
+            for row in unfiled_rows:
+                unfiled.add(row)
+            unfiled.close()
+            result.rows["未归档佐证"] = unfiled.total
 
 
 def _rate(summary: Summary, tally: Tally) -> tuple[float, float | None]:
@@ -369,6 +379,22 @@ def _callout_rows(session: Session, start: date, end: date, tz: ZoneInfo, person
                ("是" if r["report_late"] else "否") if r["report_at"] else None,
                "、".join(r["measures"]) or None, r["report_text"] or None, r["photos"] or None,
                local(r["lifted_at"], tz)]
+
+
+UNFILED_STATES = {"asking": "待选择职责", "kept": "当时无待办职责", "unfiled": "已提醒，未选择", "dropped": "领导已取消",
+                  "collecting": "接收中"}
+
+
+def _unfiled_rows(session: Session, now: datetime, tz: ZoneInfo, person_id: str | None,
+                  data_dir: Path) -> Iterator[list[Any]]:
+    """未归档佐证: files sent more than 24 h ago that no check-in took (kept, never lost)."""
+    people = {p.id: p for p in session.execute(select(Person)).scalars()}
+    units = {u.id: u.name for u in session.execute(select(Unit)).scalars()}
+    for f in checkins.unfiled_files(session, now, person_id):
+        person = people.get(f.person_id)
+        yield [units.get(person.unit_id, person.unit_id) if person else None, person.name if person else f.person_id,
+               local(f.at, tz), f.text or None, UNFILED_STATES.get(f.draft_state, f.draft_state),
+               str((data_dir / f.path).resolve()), f.sha256, f.size]
 
 
 def _rank_rows(session: Session, start: date, end: date, now: datetime, tz: ZoneInfo, weights: Weights | None,

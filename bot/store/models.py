@@ -315,8 +315,55 @@ class KeyValue(SQLModel, table=True):
     updated_at: datetime | None = _dt()
 
 
+# ---------------------------------------------------------------------------------------------
+# Reminder digests, personal settings, check-in corrections (bot/services/digest.py,
+# settings.py, corrections.py).
+# ---------------------------------------------------------------------------------------------
+class ReminderItem(SQLModel, table=True):
+    """One reminder of one duty instance, waiting to go out in its person's next digest.
+
+    The scheduler queues items (deduplicated like the outbox: `remind:<instance id>:<label>`);
+    the composer turns every item of a person that is due into one outbox message (or a few, at
+    Telegram's limits) and links them to it, so a reply to that message finds its duties."""
+
+    __table_args__ = (Index("ix_reminderitem_due", "state", "release_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    instance_id: int = Field(index=True)
+    person_id: str = Field(max_length=80)
+    chat_id: int = Field(sa_type=BigInteger)
+    label: str = Field(default="", max_length=40)  # open, -3d, +1d, snooze-…
+    lead: str = ""  # the reminder's first line when it goes out alone
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    release_at: datetime = Field(sa_type=UTCDateTime)  # not before (quiet hours, the daily digest)
+    state: str = Field(default="pending", max_length=20)  # pending | sent | skipped (done meanwhile)
+    outbox_id: int | None = Field(default=None, index=True)
+
+
+class PersonSetting(SQLModel, table=True):
+    """A person's own choice made in Telegram (/settings); it wins over duties.yaml."""
+
+    person_id: str = Field(primary_key=True, max_length=80)
+    key: str = Field(primary_key=True, max_length=40)
+    value: str = ""
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CheckInCorrection(SQLModel, table=True):
+    """A leader withdrew a check-in (撤回) or moved it to another duty. Append-only and chained:
+    the check-in itself is never edited; counts and statuses follow the correction."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkin_id: int = Field(index=True, unique=True)  # a check-in is corrected at most once
+    person_id: str = Field(max_length=80)
+    action: str = Field(max_length=20)  # withdraw | move
+    to_instance_id: int | None = None
+    new_checkin_id: int | None = None  # the check-in the move made on to_instance_id
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 __all__ = [
     "AuditLog", "Callout", "CalloutTarget", "CheckIn", "CheckInDraft", "Download", "Duty", "DutyInstance",
     "Evidence", "Exemption", "InboxUpdate", "Invite", "KeyValue", "LedgerEntry", "Outbox", "Person",
-    "Unit", "UTCDateTime", "utcnow",
+    "Unit", "UTCDateTime", "utcnow", "ReminderItem", "PersonSetting", "CheckInCorrection",
 ]
