@@ -22,15 +22,13 @@ from support.harness import Harness
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
 
-from bot import clock
 from bot.cli.sandbox_mode import OFFICE_GROUP_ID, CataloguePeople
 from bot.sandbox.telegram.formatting import entities_to_html, parse_text
-from bot.services import checkins, outbox, reminders
-from bot.store.models import Duty, DutyInstance, Invite, Person
+from bot.services import checkins
+from bot.store.models import DutyInstance, Invite, Person
 from bot.texts import checkins as CT
 from bot.texts import common as T
 from bot.texts import office as OT
-from bot.texts import reminders as RT
 
 pytest_plugins = ["support.sandbox_fixtures", "support.browser"]
 
@@ -180,24 +178,21 @@ async def test_page_lists_known_chats_without_people_and_refuses_strangers(sandb
 
 # --- the whole bot ---------------------------------------------------------------------------------
 
-def open_instance(h, name: str, duty_id: str = "other-07", due_in: timedelta = timedelta(days=5)) -> int:
-    now = clock.now()
-    with h.session() as s:
-        row = DutyInstance(duty_id=duty_id, person_id=name, period_key="2026-12", opens_at=now - timedelta(days=1),
-                           due_at=now + due_in, closes_at=now + due_in + timedelta(days=3), required=1)
-        s.add(row)
-        s.flush()
-        return row.id
+MORNING = datetime(2026, 12, 24, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # eight duties of 王海涛 fall due
 
 
-def remind(h, name: str, instance_id: int) -> None:
-    """Queue the reminder the scheduler would send (the harness runs no scheduler)."""
+async def morning(h) -> None:
+    """The catalogue's 24 December 09:00 jobs, as the scheduler runs them: one digest per person."""
+    await h.reconcile(MORNING - timedelta(minutes=1))  # first start: opens the windows, sends nothing
+    for job in h.job_ids("remind"):
+        await h.runtime.reminders.run_job(job, MORNING, compose=False)
+    await h.runtime.reminders.compose(MORNING + timedelta(minutes=1))
+
+
+def done_count(h, name: str) -> int:
     with h.session() as s:
-        inst = s.get(DutyInstance, instance_id)
-        duty = s.get(Duty, inst.duty_id)
-        person = s.get(Person, name)
-        outbox.enqueue(s, chat_id=person.telegram_id, payload=reminders.reminder_payload(inst, duty, RT.LEAD_OPEN),
-                       dedupe_key=f"remind:{instance_id}:page", person_id=name)
+        rows = s.exec(select(DutyInstance).where(DutyInstance.person_id == name)).all()
+        return sum(1 for r in rows if r.status in ("done", "late"))
 
 
 @pytest.fixture
@@ -232,38 +227,33 @@ async def test_a_leader_answers_a_reminder_with_a_photo_and_the_office_sees_who_
     await box.press("Enter")
     await expect(log.get_by_role("article").filter(has_text=T.COMMAND_HELP).last).to_contain_text("/history")
 
-    # A reminder arrives by itself; its button asks for the report.
-    iid = open_instance(h, "王海涛")
-    remind(h, "王海涛", iid)
-    reminder = page.locator(".row").filter(has=page.get_by_role("article").filter(has_text=RT.LEAD_OPEN))
-    await reminder.get_by_role("button", name=RT.BUTTON_DONE).click()
+    # The morning's reminders arrive by themselves; a button asks for the report.
+    await morning(h)
+    reminder = page.locator(".row").filter(has=page.get_by_role("article").filter(has_text="今日待办"))
+    await reminder.get_by_role("button", name="报告 1", exact=True).click()
     await expect(page.get_by_role("alert")).to_have_text(CT.ASKED_TOAST)
     await expect(log.get_by_role("article").filter(has_text="的履职情况")).to_be_visible()
     await page.get_by_role("button", name="附件").click()
     await page.get_by_role("menuitem", name=re.compile("测试照片")).click()
     confirmed = log.get_by_role("article").filter(has_text="已完成")
     await expect(confirmed).to_contain_text("照片/文件 1 份")
-    with h.session() as s:
-        assert s.get(DutyInstance, iid).status == "done"
+    assert done_count(h, "王海涛") == 1
 
     # Photos without a reminder: the bot asks which duty; the answer edits its question in place.
-    second = open_instance(h, "王海涛", duty_id="other-04")
     await page.get_by_label("选择图片").set_input_files([
         {"name": "a.jpg", "mimeType": "image/jpeg", "buffer": jpeg((200, 0, 0))},
         {"name": "b.jpg", "mimeType": "image/jpeg", "buffer": jpeg((0, 200, 0))},
     ])
-    question = page.get_by_role("article").filter(has_text="是否作为")
+    question = page.get_by_role("article").filter(has_text="收到您发送的照片")
     await expect(question).to_be_visible()
     question_id = await question.get_attribute("data-message-id")
     await page.locator(".row").filter(has=question).get_by_role("group", name="消息按钮").get_by_role("button").first.click()
     answered = log.locator(f'[data-message-id="{question_id}"]')
     await expect(answered).to_contain_text("已提交到")
     await expect(answered).to_contain_text("已编辑")
-    with h.session() as s:
-        assert s.get(DutyInstance, second).status == "done"
+    assert done_count(h, "王海涛") == 2
 
     # The office, in a second page: who has not reported.
-    open_instance(h, "赵明")
     office = await browser_context.new_page()
     await office.goto(h.sandbox.page_url)
     await office.get_by_role("button", name=re.compile("^孙丽")).click()
@@ -274,7 +264,8 @@ async def test_a_leader_answers_a_reminder_with_a_photo_and_the_office_sees_who_
     overdue = office_log.get_by_role("article").filter(has_text=OT.OVERDUE_HEAD.split("】")[0] + "】")
     await expect(overdue).to_contain_text("赵明")
     # A chat with messages this page has not shown gets a badge in the list.
-    remind(h, "王海涛", open_instance(h, "王海涛", duty_id="other-05"))
+    await page.get_by_role("textbox", name="输入消息").fill("/mine")
+    await page.get_by_role("textbox", name="输入消息").press("Enter")
     await expect(office.get_by_role("button", name=re.compile("^王海涛"))).to_contain_text(re.compile(r"\d+"))
     # The office member's menu has the office commands.
     await office.get_by_role("button", name="命令菜单").click()
