@@ -48,4 +48,7 @@ RUN_SANDBOX_BANNER = (
 SANDBOX_OFFICE_GROUP = "安委办工作群"
 SANDBOX_BOT_NAME = "安全生产履职助手"
 RUN_READY = "dutybot 已启动 / ready: {mode}, {jobs} 个调度任务 scheduler jobs, 数据库 database {db}"
+RUN_WEB = "网页工作台 / web console: {url}（登录链接使用 / sign-in links use {base}）"
+RUN_WEB_FAILED = ("网页工作台无法监听 / the web console cannot listen on WEB_LISTEN={listen}: {error}；"
+                  "机器人照常运行 / the bot runs without it")
 RUN_STOPPING = "dutybot 正在停止 / stopping…"
