@@ -81,7 +81,14 @@ def _evidence(row: Any) -> dict[str, Any]:
 
 
 def _ack(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "callout_id": row.callout_id, "person_id": row.person_id, "acked_at": row.acked_at}
+    content = {"id": row.id, "callout_id": row.callout_id, "person_id": row.person_id, "acked_at": row.acked_at}
+    if getattr(row, "acked_channel", None) not in (None, "telegram"):  # answers before channels keep their hash
+        content["channel"] = row.acked_channel
+    return content
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "summary_at": row.summary_at, "summary_by": row.summary_by, "text": row.summary_text}
 
 
 def _report(row: Any) -> dict[str, Any]:
@@ -95,7 +102,8 @@ def _exemption(row: Any) -> dict[str, Any]:
             "date_to": row.date_to, "state": row.state, "decided_by": row.decided_by, "decided_at": row.decided_at}
 
 
-CONTENT = {"checkin": _checkin, "evidence": _evidence, "ack": _ack, "report": _report, "exemption": _exemption}
+CONTENT = {"checkin": _checkin, "evidence": _evidence, "ack": _ack, "report": _report, "exemption": _exemption,
+           "summary": _summary}
 
 
 def record(session: Session, kind: str, row: Any, at: datetime) -> LedgerEntry:

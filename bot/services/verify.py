@@ -29,13 +29,14 @@ from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection, Engine
 
 from bot.services import ledger
-from bot.store.models import CalloutTarget, CheckIn, Evidence, Exemption, LedgerEntry
+from bot.store.models import Callout, CalloutTarget, CheckIn, Evidence, Exemption, LedgerEntry
 
 BATCH = 5000
 DECIDED = ("approved", "refused")
 
 NAMES = {"checkin": "报送记录 check-in", "evidence": "证据 evidence", "ack": "叫应应答 callout ack",
-         "report": "叫应报告 callout report", "exemption": "免考核决定 exemption decision", "ledger": "账本 ledger"}
+         "report": "叫应报告 callout report", "exemption": "免考核决定 exemption decision", "ledger": "账本 ledger",
+         "summary": "叫应总结 callout summary"}
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,9 @@ def _stream(conn: Connection, query: Any) -> Iterator[Any]:
         yield from part
 
 
-TABLE_OF = {"checkin": CheckIn, "evidence": Evidence, "ack": CalloutTarget, "exemption": Exemption}
-JOINED = ("checkin", "evidence", "ack", "exemption")  # "report" rows are CalloutTarget rows, as "ack"
+TABLE_OF = {"checkin": CheckIn, "evidence": Evidence, "ack": CalloutTarget, "exemption": Exemption,
+            "summary": Callout}
+JOINED = ("checkin", "evidence", "ack", "exemption", "summary")  # "report" rows are CalloutTarget rows, as "ack"
 
 
 def _chain_query() -> tuple[Any, dict[str, tuple[int, list[str]]]]:
@@ -81,7 +83,8 @@ def _chain_query() -> tuple[Any, dict[str, tuple[int, list[str]]]]:
     and per kind where its row's columns start in the result and their names."""
     le = LedgerEntry.__table__
     conditions = {"checkin": le.c.kind == "checkin", "evidence": le.c.kind == "evidence",
-                  "ack": le.c.kind.in_(("ack", "report")), "exemption": le.c.kind == "exemption"}
+                  "ack": le.c.kind.in_(("ack", "report")), "exemption": le.c.kind == "exemption",
+                  "summary": le.c.kind == "summary"}
     cols = [le.c.seq, le.c.kind, le.c.ref_id, le.c.content_hash, le.c.prev_hash, le.c.hash]
     layout: dict[str, tuple[int, list[str]]] = {}
     joined = le
@@ -147,6 +150,7 @@ def _unchained() -> list[tuple[str, Any]]:
         ("ack", CalloutTarget.__table__, CalloutTarget.__table__.c.acked_at.is_not(None)),
         ("report", CalloutTarget.__table__, CalloutTarget.__table__.c.report_at.is_not(None)),
         ("exemption", Exemption.__table__, Exemption.__table__.c.state.in_(DECIDED)),
+        ("summary", Callout.__table__, Callout.__table__.c.summary_at.is_not(None)),
     ):
         q = (select(table.c.id).select_from(table.outerjoin(le, and_(le.c.kind == kind, le.c.ref_id == table.c.id)))
              .where(le.c.seq.is_(None)))
