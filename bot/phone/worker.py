@@ -193,7 +193,7 @@ class PhoneWorker:
 
     async def _place(self, row: dict) -> None:
         try:
-            params = {k: v for k, v in row["params"].items() if k != "text"}
+            params = {k: v for k, v in row["params"].items() if k != "body"}  # body: for the record only
             if row["channel"] == "voice":
                 if row["purpose"] == "call":
                     provider_id = await self.client.ivr_call(row["phone"], params, str(row["id"]))

@@ -70,8 +70,8 @@ class VoiceSandbox:
         app = web.Application()
         app.router.add_route("*", "/dyvms/", self._voice)
         app.router.add_route("*", "/dysms/", self._sms)
-        app.router.add_get("/_sandbox/calls", lambda r: _json(self.calls))
-        app.router.add_get("/_sandbox/sms", lambda r: _json(self.sms))
+        app.router.add_get("/_sandbox/calls", self._control_calls)
+        app.router.add_get("/_sandbox/sms", self._control_sms)
         app.router.add_post("/_sandbox/numbers", self._control_number)
         app.router.add_post("/_sandbox/outage", self._control_outage)
         app.router.add_post("/_sandbox/receipt_url", self._control_receipt_url)
@@ -252,6 +252,12 @@ class VoiceSandbox:
         log.warning("provider sandbox: receipt not accepted: %s", items)
 
     # --- control ----------------------------------------------------------------------------------
+    async def _control_calls(self, request: web.Request) -> web.Response:
+        return _json(self.calls)
+
+    async def _control_sms(self, request: web.Request) -> web.Response:
+        return _json(self.sms)
+
     async def _control_number(self, request: web.Request) -> web.Response:
         body = await request.json()
         try:

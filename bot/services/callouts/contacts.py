@@ -61,7 +61,7 @@ class PhoneChannel:
             return False
         row = CalloutContact(dedupe_key=message.dedupe_key, callout_id=message.callout_id, target_id=message.target_id,
                              person_id=message.person.id, channel=self.name, purpose=message.purpose,
-                             phone=message.person.phone, params={**message.params, "text": message.text},
+                             phone=message.person.phone, params={**message.params, "body": message.text},
                              not_before=now, created_at=now)
         try:
             with session.begin_nested():
@@ -135,7 +135,7 @@ def failed(session: Session, contact_id: int, error: str, now: datetime) -> None
 
 
 def _hurry(session: Session, row: CalloutContact, now: datetime) -> None:
-    """A call that reached nobody: the target's next step need not wait for the redial time."""
+    """A call that never happened: the target's next step need not wait for the redial time."""
     if row.purpose != "call":
         return
     target = session.get(CalloutTarget, row.target_id)
@@ -185,8 +185,7 @@ def _voice_receipt(session: Session, item: dict, now: datetime) -> ReceiptResult
     if state == "acked":
         _ack(session, row, "voice", now)
         return ReceiptResult("acked", row)
-    _hurry(session, row, now) if state != "answered" else None
-    return ReceiptResult("updated", row)
+    return ReceiptResult("updated", row)  # unanswered: the redial waits its time (redial_every)
 
 
 def _sms_receipt(session: Session, item: dict, now: datetime) -> ReceiptResult:
