@@ -16,7 +16,7 @@ from bot.services.callouts.records import callout_status
 from bot.services.verify import verify
 from bot.store.models import CalloutContact, CalloutTarget, LedgerEntry, Outbox
 
-pytest_plugins = ["support.harness"]
+pytest_plugins = ["support.harness", "support.sandbox_fixtures"]
 from conftest import make_database_url  # noqa: E402
 from support.phone_fixtures import KEY, PHONES, SECRET, close_world, phone_world  # noqa: E402
 from support.sandbox_fixtures import eventually  # noqa: E402
@@ -236,4 +236,40 @@ async def test_provider_outage_falls_back_to_the_next_step_and_keeps_the_attempt
         assert row["phone_calls"] == 2 and row["escalated_to"] == ["李分管"]
     finally:
         await close_world(h)
+        drop()
+
+
+# -- dutybot run without provider keys --------------------------------------------------------------------
+async def test_dutybot_run_without_provider_keys_phones_through_the_provider_sandbox(sandbox, tmp_path, bot_processes):
+    import subprocess
+    import sys
+
+    from support.phone_fixtures import CATALOG
+
+    from bot.store import Store
+
+    duties = tmp_path / "duties.yaml"
+    duties.write_text(CATALOG, encoding="utf-8")
+    url, drop = make_database_url("sqlite", tmp_path)
+    bot = bot_processes(sandbox, url, tmp_path, duties_file=duties)
+    try:
+        await bot.start()
+        assert "Provider:" in bot.output()
+        # 乙部长 is bound to nobody on Telegram: the chain's first step phones him at once
+        done = subprocess.run([sys.executable, "-m", "bot", "--duties", str(duties), "warn", "--level", "red",
+                               "--units", "乙部", "--text", "山洪预警，请立即转移", "--hazard", "暴雨"],
+                              env=bot.environment(), capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        store = Store(url)
+        try:
+            def acked():
+                with store.session() as s:
+                    t = s.exec(select(CalloutTarget).where(CalloutTarget.person_id == "乙部长")).first()
+                    return t is not None and t.acked_at is not None and t
+            t = await eventually(acked, timeout=20, what=f"acked through the provider sandbox\n{bot.output()}")
+            assert t.acked_channel == "voice"
+        finally:
+            store.dispose()
+    finally:
+        await bot.stop()
         drop()
