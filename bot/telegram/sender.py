@@ -20,6 +20,11 @@ How it works
 - Wake-up: a commit that added Outbox rows in this process wakes the sender at once (a
   SQLAlchemy session hook); rows queued by other processes are seen within `poll_interval`.
 
+Paid broadcast: with `paid_broadcast=True` (TELEGRAM_PAID_BROADCAST=1), rows whose payload has
+`"broadcast": true` (a red warning's calls) go out with allow_paid_broadcast, paced by their own
+`paid_rate` (Telegram allows up to 1,000 such messages a second, paid in Stars) instead of
+`global_rate`; every other row keeps the ordinary pace. Without it the marker is ignored.
+
 Payloads: see bot/services/outbox.py. One extension: `"if_open": <DutyInstance id>` skips the
 message (state `skipped`) when that instance is no longer open or already has enough check-ins by
 the time it would go out (a reminder queued behind a backlog, or a snoozed one).
@@ -155,11 +160,15 @@ class _Pacer:
 class Sender:
     def __init__(self, store: Store, bot: Bot, *, data_dir: Path | str = "data", global_rate: float = 29.6,
                  chat_interval: float = 1.05, group_interval: float = 3.1, max_in_flight: int = 32,
-                 lease: float = 4.0, poll_interval: float = 0.5, max_backoff: float = 300.0):
+                 lease: float = 4.0, poll_interval: float = 0.5, max_backoff: float = 300.0,
+                 paid_broadcast: bool = False, paid_rate: float = 990.0, claim_batch: int = 16):
         self.store = store
         self.bot = bot
         self.data_dir = Path(data_dir)
         self.pacer = _Pacer(global_rate)
+        self.paid_broadcast = paid_broadcast
+        self.paid_pacer = _Pacer(paid_rate)
+        self.claim_batch = claim_batch
         self.chat_interval = chat_interval
         self.group_interval = group_interval
         self.max_in_flight = max_in_flight
@@ -215,13 +224,16 @@ class Sender:
                 for row in claimed:
                     if stop.is_set():
                         break
-                    await self.pacer.acquire()
+                    await (self.paid_pacer if self._paid(row) else self.pacer).acquire()
                     task = asyncio.create_task(self._send(row), name=f"outbox-{row.id}")
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
         finally:
             if pending is not None:
                 await asyncio.gather(pending, return_exceptions=True)  # its rows are released on the way out
+
+    def _paid(self, row: _Claimed) -> bool:
+        return self.paid_broadcast and bool(row.payload.get("broadcast")) and row.payload.get("method") == "sendMessage"
 
     def _start_claim(self) -> asyncio.Task:
         # Cleared before looking, so a row queued while we look still wakes the next wait.
@@ -234,7 +246,7 @@ class Sender:
             if free <= 0:
                 return []
             try:
-                rows = await asyncio.to_thread(self._claim, min(free, 16), held, most)
+                rows = await asyncio.to_thread(self._claim, min(free, self.claim_batch), held, most)
             except Exception:
                 log.exception("claiming outbox rows failed; retrying")
                 return None
@@ -435,7 +447,8 @@ class Sender:
                 last = n == len(parts) - 1
                 msg = await self.bot.send_message(row.chat_id, part, reply_markup=markup if last else None,
                                                   parse_mode=p.get("parse_mode"),
-                                                  disable_notification=p.get("silent"))
+                                                  disable_notification=p.get("silent"),
+                                                  allow_paid_broadcast=True if self._paid(row) else None)
             return msg.message_id
         if method in ("sendDocument", "sendPhoto"):
             data: Any = p.get("file_id")

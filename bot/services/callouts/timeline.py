@@ -16,7 +16,7 @@ from bot.services.callouts import reach, render, summary
 from bot.services.callouts.answers import follow_up
 from bot.services.callouts.attachments import attachment_payload
 from bot.services.callouts.board import refresh_board
-from bot.services.callouts.keys import ACTIVE_SENDS, key, outbox_by_key
+from bot.services.callouts.keys import ACTIVE_SENDS, call_payload, key, outbox_by_key
 from bot.services.callouts.lookup import chunks, header, targets_of
 from bot.services.channels import Message
 from bot.services.reminders import enqueue_many
@@ -205,7 +205,7 @@ class Stepper:
     def _call(self, target: CalloutTarget, n: int) -> None:
         person = self.person(target.person_id)
         body = render.call_text(self.h, n, self._silent(target))
-        payload = outbox.text(body, [[outbox.button(T.ACK_BUTTON, f"c:ack:{target.id}")]])
+        payload = call_payload(self.c, body, target.id)
         self.batch.append(Outbox(chat_id=person.telegram_id, payload=payload, priority=outbox.CALLOUT,
                                  dedupe_key=key(self.c.id, target.id, f"call{n}"), person_id=person.id,
                                  created_at=self.now, not_before=self.now))
