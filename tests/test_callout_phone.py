@@ -92,6 +92,8 @@ async def test_silent_leader_is_phoned_after_the_telegram_recalls_and_confirms_w
     assert row["channel_acked"] == "voice" and row["phone_calls"] == 1 and row["sms_sent"] == 0
     assert len(acks) == 1 and target(h, cid, "李分管") is None  # woken by the phone: nobody else was called
     assert len(h.voice.calls) == 1  # never redialled after the answer
+    board = await h.wait_for_message(h.tg["孙安"], contains="电话/短信叫醒：乙部长（电话")
+    assert "全部已收到" in board["text"]
 
 
 async def test_a_phone_that_never_answers_is_redialled_then_the_superior_gets_sms_and_telegram(w):
@@ -141,6 +143,11 @@ async def test_the_superior_stops_being_called_the_moment_the_silent_one_answers
     assert target(h, cid, "孙安") is None or target(h, cid, "孙安").reason == "policy"
     notices = [m for m in await h.messages(boss) if "已于" in (m["text"] or "") and "应答" in (m["text"] or "")]
     assert len(notices) == 1
+    with h.session() as s:
+        lifted = callouts.lift(s, cid, now=clock.now(), lifted_by="孙安")
+        assert lifted.lifted_at
+    closing = await h.wait_for_message(h.tg["孙安"], contains="叫应总结")
+    assert "已应答而停止升级叫应" in closing["text"] and "李分管" in closing["text"]
 
 
 async def test_sms_link_acks_with_channel_sms(w):

@@ -194,6 +194,7 @@ BOARD_NOTE_PHONED = "（电话{n}次）"
 BOARD_NOTE_RELEASED = "（已应答，停止叫应）"
 BOARD_WOKEN = "\n电话/短信叫醒：{names}"
 SUMMARY_CHANNEL = "（{channel}）"
+SUMMARY_RELEASED = "已应答而停止升级叫应："
 SUMMARY_DUE_LINE = "\n总结：{state}"
 SUMMARY_STATES = {"due": "待提交（{due} 前）", "done": "已提交 {at}", "late": "逾期提交 {at}", "overdue": "已逾期（应于 {due} 前）"}
 SUMMARY_REMIND = ("⏰ 叫应总结到期：{icon}{level}预警 {hazard} · 第 {cid} 号，解除后 {within} 内应提交总结（{due} 到期）。\n"
