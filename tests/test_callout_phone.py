@@ -18,6 +18,7 @@ from bot.store.models import CalloutContact, CalloutTarget, LedgerEntry, Outbox
 
 pytest_plugins = ["support.harness", "support.sandbox_fixtures"]
 from conftest import make_database_url  # noqa: E402
+from support.callout_fixtures import ack_button  # noqa: E402
 from support.phone_fixtures import KEY, PHONES, SECRET, close_world, phone_world  # noqa: E402
 from support.sandbox_fixtures import eventually  # noqa: E402
 
@@ -59,14 +60,6 @@ def contacts_of(h, cid: int, person: str) -> list[CalloutContact]:
 def ledger_count(h) -> int:
     with h.session() as s:
         return len(s.exec(select(LedgerEntry)).all())
-
-
-def ack_button(message: dict) -> str | None:
-    for row in (message.get("reply_markup") or {}).get("inline_keyboard") or []:
-        for b in row:
-            if b.get("callback_data", "").startswith("c:ack:"):
-                return b["callback_data"]
-    return None
 
 
 # -- the silent one is phoned ------------------------------------------------------------------------

@@ -156,14 +156,16 @@ class VoiceSandbox:
             return _json({"Code": "ServiceUnavailable", "Message": "late"}, 503)
         return None
 
-    async def _voice(self, request: web.Request) -> web.Response:
+    async def _accept(self, request: web.Request) -> tuple[dict[str, str], web.Response | None]:
+        """The request's parameters, or the answer refusing it (bad signature, an outage)."""
         params = await self._params(request)
-        refused = self._check(request, params)
+        refused = self._check(request, params)  # (a Response is falsy: it is an empty mapping)
+        return params, refused if refused is not None else await self._outage()
+
+    async def _voice(self, request: web.Request) -> web.Response:
+        params, refused = await self._accept(request)
         if refused is not None:
             return refused
-        down = await self._outage()
-        if down is not None:
-            return down
         action = params.get("Action")
         if action not in ("IvrCall", "SingleCallByTts"):
             return self._refuse(params, 400, "InvalidAction.NotFound", f"Specified api {action} is not found.")
@@ -189,13 +191,9 @@ class VoiceSandbox:
         return _json({"Code": "OK", "Message": "OK", "RequestId": f"sandbox-{call_id}", "CallId": call_id})
 
     async def _sms(self, request: web.Request) -> web.Response:
-        params = await self._params(request)
-        refused = self._check(request, params)
+        params, refused = await self._accept(request)
         if refused is not None:
             return refused
-        down = await self._outage()
-        if down is not None:
-            return down
         if params.get("Action") != "SendSms":
             return self._refuse(params, 400, "InvalidAction.NotFound", f"Specified api {params.get('Action')} is not found.")
         number = params.get("PhoneNumbers", "")
