@@ -42,7 +42,7 @@ async def test_nothing_lost_under_429_and_5xx(database_url, tmp_path):
         queue(h, [(9000 + n % 25, body, outbox.ROUTINE) for n, body in enumerate(texts)])
         await h.drain_outbox(timeout=40)
         stats = await h.users.stats()
-        assert stats["rate_limited"] > 0 and stats["faults_served"] > 0
+        assert stats["rate_limited"] > 0 and stats["faults_served"] > 0, stats
         got = [m["text"] for m in await h.messages()]
         assert sorted(got) == texts  # every message once: refused requests are never delivered
         assert states(h) == {"sent": 30}
