@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.phone.aliyun import AliyunClient, AliyunConfig, ProviderError
 from bot.services.callouts import contacts
 from bot.store import Store
-from bot.store.models import AuditLog, Callout, Person
+from bot.store.models import AuditLog, Callout, CalloutTarget, Person
 from bot.texts import callouts as T
 from bot.texts import fmt
 
@@ -116,33 +116,31 @@ class PhoneWorker:
         for item in items:
             with self.store.session() as s:  # one receipt, one transaction: a bad one spoils no other
                 result = contacts.apply_receipt(s, item, clock.now())
-            if result.status == "acked":
+            if result.status in ("acked", "updated"):  # the timeline may have a step to take now
                 answered += 1
             elif result.status in ("unknown", "bad"):
                 log.info("phone receipt ignored (%s): %s", result.status, str(item)[:200])
-            answered += result.status == "updated"  # a failed call may hurry the next step
         return answered
 
-    def _link_view(self, token: str) -> tuple[str, bool]:
+    def _link_view(self, token: str) -> tuple[str, str]:
+        """The link page's text and what it offers: "ask" (the 收到 button), "done" or "bad"."""
         with self.store.session() as s:
             row = contacts.contact_of_link(s, token, self.secret)
             if row is None:
-                return T.SMS_LINK_BAD, False
-            from bot.store.models import CalloutTarget
-
+                return T.SMS_LINK_BAD, "bad"
             target = s.get(CalloutTarget, row.target_id)
             callout = s.get(Callout, row.callout_id)
             person = s.get(Person, row.person_id)
             if target is not None and target.acked_at is not None:
-                return T.SMS_LINK_AGAIN.format(clock=fmt.clock(target.acked_at)), False
+                return T.SMS_LINK_AGAIN.format(clock=fmt.clock(target.acked_at)), "done"
             return T.SMS_LINK_ASK.format(level=T.LEVEL_NAMES.get(callout.level, callout.level), hazard=callout.hazard,
-                                         cid=callout.id, name=person.name if person else ""), True
+                                         cid=callout.id, name=person.name if person else ""), "ask"
 
     async def _link_page(self, request: web.Request) -> web.Response:
-        text, can_ack = await asyncio.to_thread(self._link_view, request.match_info["token"])
+        text, offer = await asyncio.to_thread(self._link_view, request.match_info["token"])
         button = (f'<form method="post"><button type="submit" style="font-size:2em">{T.SMS_LINK_BUTTON}</button></form>'
-                  if can_ack else "")
-        return _page(text + button, 200 if can_ack or "已于" in text else 404)
+                  if offer == "ask" else "")
+        return _page(html.escape(text) + button, 404 if offer == "bad" else 200)
 
     async def _link_ack(self, request: web.Request) -> web.Response:
         def work():

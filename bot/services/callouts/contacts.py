@@ -16,8 +16,10 @@ The SMS carries a 收到 link, `<PUBLIC_URL>/c/<contact id>.<mac>`: the mac is a
 under the bot's link secret, so nothing secret is stored and a guessed link is refused.
 Opening it and pressing 收到 acks with channel "sms" (`ack_by_link`).
 
-Dedupe keys: callout:<id>:<target>:<channel>@<step> (a step of the escalation chain),
-callout:<id>:<target>:<channel>:released (the release notice).
+Dedupe keys: callout:<id>:<target>:<channel>@<step> (a step of the escalation chain, to the
+silent person or to the people it names), callout:<id>:<target>:<channel>:escalate:<silent target>
+(a notice to someone who already answered), callout:<id>:<target>:sms:released:<answered target>
+(the release notice, by SMS to someone without Telegram).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.services.channels import Message
-from bot.store.models import Callout, CalloutContact, CalloutTarget, Person
+from bot.store.models import CalloutContact, CalloutTarget, Person
 
 VOICE_FINAL = ("acked", "answered", "no_answer", "busy", "power_off", "unreachable", "error", "cancelled")
 SMS_FINAL = ("delivered", "undelivered", "error", "cancelled")
@@ -226,7 +228,3 @@ def ack_by_link(session: Session, token: str, secret: str, now: datetime):
     if row is None:
         return None
     return _ack(session, row, "sms", now)
-
-
-def callout_of(session: Session, row: CalloutContact) -> Callout | None:
-    return session.get(Callout, row.callout_id)
