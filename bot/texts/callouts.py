@@ -183,7 +183,6 @@ CAMPAIGN_REMIND_LEAD = "【专项检查提醒】临近截止，请尽快完成�
 # -- phone and SMS (叫应 by voice call and text message) -----------------------------------------
 CHANNEL_NAMES = {"telegram": "Telegram", "voice": "电话", "sms": "短信"}
 RELEASED = "✅ {name} 已于 {clock} 应答（{channel}），对其的升级叫应已停止，您无需再处理。"
-SMS_LINK_PAGE = "<h1>{title}</h1><p>{body}</p>"
 SMS_LINK_TITLE = "叫应确认"
 SMS_LINK_ASK = "{level}预警 {hazard}（第 {cid} 号）：{name}，请确认收到。"
 SMS_LINK_BUTTON = "✅ 收到"
@@ -191,7 +190,6 @@ SMS_LINK_DONE = "已确认收到（{clock}）。请尽快报告落实情况。"
 SMS_LINK_AGAIN = "您已于 {clock} 确认收到。"
 SMS_LINK_BAD = "链接无效或已过期。"
 BOARD_NOTE_PHONED = "（电话{n}次）"
-BOARD_NOTE_RELEASED = "（已应答，停止叫应）"
 BOARD_WOKEN = "\n电话/短信叫醒：{names}"
 SUMMARY_CHANNEL = "（{channel}）"
 SUMMARY_RELEASED = "已应答而停止升级叫应："
