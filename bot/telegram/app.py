@@ -108,7 +108,7 @@ class Runtime:
         self.options = options or RuntimeOptions()
         self.app, self.modules = build_application(ctx, token)
         self.inbox = Inbox(ctx.store, self.app)
-        paid = {"paid_broadcast": True, "max_in_flight": 256, "claim_batch": 128} if ctx.settings.paid_broadcast else {}
+        paid = {"paid_broadcast": True, "max_in_flight": 64, "claim_batch": 64} if ctx.settings.paid_broadcast else {}
         self.sender = Sender(ctx.store, self.app.bot, data_dir=ctx.settings.data_dir,
                              **{**paid, **self.options.sender})
         self.reminders = ReminderScheduler(ctx, self.app.job_queue.scheduler)

@@ -347,7 +347,7 @@ class Sender:
     def _extend(self, ids: list[int]) -> None:
         until = clock.now() + timedelta(seconds=self.lease)
         with self.store.session() as s:
-            s.exec(update(Outbox).where(Outbox.id.in_(ids), Outbox.state == "sending")  # type: ignore[union-attr]
+            s.exec(update(Outbox).where(Outbox.id.in_(sorted(ids)), Outbox.state == "sending")  # type: ignore[union-attr]
                    .values(claimed_until=until))  # type: ignore[call-overload]
 
     def _release(self, ids: list[int]) -> None:
@@ -440,19 +440,26 @@ class Sender:
         await done
 
     async def _commit_sent(self) -> None:
-        while self._sent_batch:
-            batch, self._sent_batch = self._sent_batch, []
+        pending: list[dict] = []
+        delay = 0.05
+        while self._sent_batch or pending:
+            batch, self._sent_batch = pending + self._sent_batch, []
             try:
                 await asyncio.to_thread(self._finish_sent, [{k: v for k, v in b.items() if k != "done"} for b in batch])
-            except Exception as err:  # the rows stay `sending`: their lease expires and they are sent again
-                for b in batch:
-                    b["done"].set_exception(err)
-            else:
-                for b in batch:
-                    b["done"].set_result(None)
+            except Exception:  # a deadlock with a lease renewal, the database away: try again
+                # The rows stay in flight meanwhile, so their lease is renewed and nobody sends them again.
+                log.warning("recording %d sent rows failed; retrying", len(batch), exc_info=True)
+                pending = batch
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            pending, delay = [], 0.05
+            for b in batch:
+                b["done"].set_result(None)
 
     def _finish_sent(self, rows: list[dict]) -> None:
         table = Outbox.__table__
+        rows = sorted(rows, key=lambda r: r["oid"])  # the lease renewal locks in id order too
         with self.store.session() as s:
             s.execute(update(table).where(table.c.id == bindparam("oid"))
                       .values(state="sent", sent_at=bindparam("at"), tg_message_id=bindparam("mid"),
