@@ -37,6 +37,13 @@ class Settings:
     phone_secret: str = ""  # in the receipt address, and the key of the SMS links' MACs
     phone_timeout: float = 10.0  # seconds to wait for the provider's answer before falling back
     paid_broadcast: bool = False  # TELEGRAM_PAID_BROADCAST=1: red warnings' calls may use paid broadcast
+    web_listen: str = "127.0.0.1:8080"  # the web console (bot/web); empty: not served by `dutybot run`
+    web_base_url: str = ""  # what sign-in links use; empty: http://WEB_LISTEN
+
+    @property
+    def web_url(self) -> str:
+        """The console's public base URL, without a trailing slash."""
+        return (self.web_base_url or f"http://{self.web_listen}").rstrip("/")
 
     @classmethod
     def from_env(cls, env_file: str | None = ".env") -> Settings:
@@ -68,6 +75,8 @@ class Settings:
             phone_secret=os.environ.get("PHONE_SECRET", ""),
             phone_timeout=float(os.environ.get("PHONE_TIMEOUT") or 10.0),
             paid_broadcast=os.environ.get("TELEGRAM_PAID_BROADCAST", "") == "1",
+            web_listen=os.environ.get("WEB_LISTEN", "127.0.0.1:8080"),
+            web_base_url=os.environ.get("WEB_BASE_URL", ""),
         )
 
     @property

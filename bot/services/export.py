@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bot.services import assessment, ledger, xlsx
+from bot.services import assessment, checkins, ledger, xlsx
 from bot.services.assessment import RankingPolicy, Summary, Tally, Weights
 from bot.services.exemptions import local_dates
 from bot.store import Store
@@ -148,6 +148,8 @@ CALLOUT_COLS = [Col("叫应编号", "int"), Col("等级"), Col("灾种"), Col("�
                 Col("电话次数", "int"), Col("短信次数", "int"), Col("停止叫应时间", "date"), Col("总结时间", "date"),
                 Col("总结", max_width=50)]
 CHANNEL_WORDS = {"telegram": "Telegram", "voice": "电话按1", "sms": "短信链接"}
+UNFILED_COLS = [Col("单位"), Col("姓名"), Col("发送时间", "date"), Col("说明", max_width=40), Col("状态"),
+                Col("文件", max_width=80), Col("SHA-256", max_width=20), Col("大小（字节）", "int")]
 RANK_COLS = [Col("季度"), Col("名次", "int"), Col("单位"), Col("应考核", "int"), Col("按时完成", "int"),
              Col("逾期完成", "int"), Col("未完成", "int"), Col("免考核", "int"), Col("得分率", "pct"), Col("标记"),
              Col("连续后两位次数", "int"), Col("处理"), Col("约谈人")]
@@ -232,6 +234,14 @@ def _fill(wb: xlsx.Workbook, store: Store, result: ExportResult, start: date, en
             ranks.add(row)
         ranks.close()
         result.rows["排名"] = ranks.total
+
+        unfiled_rows = list(_unfiled_rows(s, now, tz, person_id, data_dir))
+        if unfiled_rows:  # a sheet only when there is something to file
+            unfiled = SheetWriter(wb, "未归档佐证", UNFILED_COLS)
+            for row in unfiled_rows:
+                unfiled.add(row)
+            unfiled.close()
+            result.rows["未归档佐证"] = unfiled.total
 
 
 def _rate(summary: Summary, tally: Tally) -> tuple[float, float | None]:
@@ -374,6 +384,22 @@ def _callout_rows(session: Session, start: date, end: date, tz: ZoneInfo, person
                local(r["lifted_at"], tz), CHANNEL_WORDS.get(r["channel_acked"] or ""),
                r["phone_calls"] or None, r["sms_sent"] or None, local(r["released_at"], tz),
                local(r["summary_at"], tz), r["summary_text"] or None]
+
+
+UNFILED_STATES = {"asking": "待选择职责", "kept": "当时无待办职责", "unfiled": "已提醒，未选择", "dropped": "领导已取消",
+                  "collecting": "接收中"}
+
+
+def _unfiled_rows(session: Session, now: datetime, tz: ZoneInfo, person_id: str | None,
+                  data_dir: Path) -> Iterator[list[Any]]:
+    """未归档佐证: files sent more than 24 h ago that no check-in took (kept, never lost)."""
+    people = {p.id: p for p in session.execute(select(Person)).scalars()}
+    units = {u.id: u.name for u in session.execute(select(Unit)).scalars()}
+    for f in checkins.unfiled_files(session, now, person_id):
+        person = people.get(f.person_id)
+        yield [units.get(person.unit_id, person.unit_id) if person else None, person.name if person else f.person_id,
+               local(f.at, tz), f.text or None, UNFILED_STATES.get(f.draft_state, f.draft_state),
+               str((data_dir / f.path).resolve()), f.sha256, f.size]
 
 
 def _rank_rows(session: Session, start: date, end: date, now: datetime, tz: ZoneInfo, weights: Weights | None,
