@@ -32,7 +32,9 @@ GRACE = 5.0
 
 
 def process_workers() -> list[Worker]:
-    return []
+    from bot.services import export_jobs
+
+    return [export_jobs.worker]
 
 
 @dataclass

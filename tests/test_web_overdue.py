@@ -120,3 +120,20 @@ async def test_bad_filters_say_which_value(web, page):
         response = await page.goto(web.url + "/overdue?" + query)
         assert response.status == 400, query
         assert expected in await page.content(), query
+
+
+async def test_prints_cleanly_and_fits_a_phone(web, page):
+    await _world(web)
+    await web.sign_in(page, "孙丽")
+    await page.goto(web.url + "/overdue")
+    await page.emulate_media(media="print")
+    assert not await page.get_by_role("navigation", name="主导航").is_visible()
+    assert not await page.get_by_role("button", name="筛选", exact=True).is_visible()
+    assert await page.locator("tbody tr").first.is_visible()
+    await page.screenshot(path=f"{SHOTS}/web-overdue-print.png", full_page=True)
+    await page.emulate_media(media="screen")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.goto(web.url + f"/people/{web.person_id('王海涛')}")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, "no sideways scrolling on a phone"
+    await page.screenshot(path=f"{SHOTS}/web-person-phone.png", full_page=True)

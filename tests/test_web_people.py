@@ -20,11 +20,11 @@ pytest_plugins = ["support.harness", "support.browser", "support.web_fixtures"]
 SHOTS = "test-artifacts/screenshots"
 
 
-def office_pages(app) -> list[str]:
-    """Every GET route of the console that is office-only, path parameters filled with 1."""
+def office_pages(app, method: str = "GET") -> list[str]:
+    """Every route of the console that is office-only, path parameters filled with 1."""
     out = []
     for route in app.router.routes():
-        if route.method != "GET" or isinstance(route.resource, aioweb.StaticResource):
+        if route.method != method or isinstance(route.resource, aioweb.StaticResource):
             continue
         if getattr(route.handler, "__access__", "office") != "office":
             continue
@@ -83,6 +83,13 @@ async def test_leader_sees_own_record_and_nothing_else(web, page):
     other = web.person_id("赵明")
     for path in (f"/people/{other}", f"/evidence/{theirs}", f"/evidence/{theirs}/thumb", f"/people/{other}/archive.zip"):
         response = await page.goto(web.url + path)
+        assert response.status == 403, path
+    # the office's forms, posted with the leader's own valid CSRF token: refused too
+    posts = office_pages(web.server.app, "POST")
+    assert {"/overdue/nudge", "/exports", "/verify"} <= set(posts)
+    csrf = await page.locator("input[name=csrf]").first.input_value()
+    for path in posts:
+        response = await page.request.post(web.url + path, form={"csrf": csrf})
         assert response.status == 403, path
     response = await page.goto(web.url + f"/evidence/{mine}")
     assert response.status == 200 and response.headers["content-type"] == "image/jpeg"

@@ -113,3 +113,15 @@ async def test_sign_in_rate_limited(web):
     async with web.http.get(web.url + "/login/guess") as r:
         assert r.status == 429
         assert "太频繁" in await r.text()
+
+
+async def test_no_traceback_reaches_the_browser(web, page, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals: /srv/dutybot/data")
+
+    monkeypatch.setattr("bot.services.dashboard.overview", broken)
+    await web.sign_in(page, "孙丽")
+    response = await page.goto(web.url + "/")
+    assert response.status == 500
+    body = await page.content()
+    assert "编号" in body and "Traceback" not in body and "secret internals" not in body

@@ -63,9 +63,8 @@ def overview(session: Session, now: datetime, tz: ZoneInfo) -> Overview:
 
 
 def open_periods(session: Session, now: datetime) -> list[PeriodLine]:
-    query = (select(DutyInstance.period_key, DutyInstance.status, func.count())
-             .where(DutyInstance.opens_at <= now, DutyInstance.closes_at > now)
-             .group_by(DutyInstance.period_key, DutyInstance.status))
+    cur = status.current_window(now, DutyInstance.period_key, DutyInstance.status)
+    query = select(cur.c.period_key, cur.c.status, func.count()).group_by(cur.c.period_key, cur.c.status)
     lines: dict[str, Progress] = {}
     for period, st, count in session.exec(query):
         # One-off tasks have their id as period key: one line for all of them.

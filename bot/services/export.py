@@ -177,19 +177,23 @@ class ExportResult:
 
 
 PhotoNamer = Callable[[dict, Evidence], str]
+Progress = Callable[[int], None]  # rows of 明细 written so far
+PROGRESS_EVERY = 1000
 
 
 def write_xlsx(store: Store, out: Path | str, start: date, end: date, now: datetime, *, data_dir: Path | str,
                tz: ZoneInfo = SHANGHAI, weights: Weights | None = None, policy: RankingPolicy | None = None,
-               person_id: str | None = None, photo_name: PhotoNamer | None = None) -> ExportResult:
-    """Write the workbook for instances due in [start, end] (local days, inclusive)."""
+               person_id: str | None = None, photo_name: PhotoNamer | None = None,
+               progress: Progress | None = None) -> ExportResult:
+    """Write the workbook for instances due in [start, end] (local days, inclusive). `progress`
+    is called with the number of 明细 rows written so far, every PROGRESS_EVERY rows and at the end."""
     out, data_dir = Path(out), Path(data_dir)
     result = ExportResult(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.part")
     try:
         _fill(xlsx.Workbook(tmp), store, result, start, end, now, data_dir, tz, weights, policy, person_id,
-              photo_name)
+              photo_name, progress)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -199,7 +203,7 @@ def write_xlsx(store: Store, out: Path | str, start: date, end: date, now: datet
 
 def _fill(wb: xlsx.Workbook, store: Store, result: ExportResult, start: date, end: date, now: datetime,
           data_dir: Path, tz: ZoneInfo, weights: Weights | None, policy: RankingPolicy | None,
-          person_id: str | None, photo_name: PhotoNamer | None) -> None:
+          person_id: str | None, photo_name: PhotoNamer | None, progress: Progress | None = None) -> None:
     with wb, store.session() as s:
         summary = assessment.summarize(s, start, end, now, tz=tz, weights=weights, person_id=person_id)
         head = ledger.head(s)
@@ -217,10 +221,14 @@ def _fill(wb: xlsx.Workbook, store: Store, result: ExportResult, start: date, en
         detail = SheetWriter(wb, "明细", DETAIL_COLS)
         exemptions = _exemptions(s, tz, person_id)
         namer = photo_name or (lambda _inst, ev: str((data_dir / ev.path).resolve()))
-        for row in _detail_rows(store, summary, start, end, now, tz, person_id, exemptions, namer, data_dir,
-                                result.photos):
+        for n, row in enumerate(_detail_rows(store, summary, start, end, now, tz, person_id, exemptions, namer,
+                                             data_dir, result.photos), start=1):
             detail.add(row)
+            if progress is not None and n % PROGRESS_EVERY == 0:
+                progress(n)
         detail.close()
+        if progress is not None:
+            progress(detail.total)
         result.rows["明细"] = detail.total
 
         callouts = SheetWriter(wb, "叫应记录", CALLOUT_COLS)
@@ -451,7 +459,7 @@ def _extension(ev: Evidence, source: Path) -> str:
 
 def write_archive(store: Store, out: Path | str, person_id: str, start: date, end: date, now: datetime, *,
                   data_dir: Path | str, tz: ZoneInfo = SHANGHAI, weights: Weights | None = None,
-                  policy: RankingPolicy | None = None) -> ExportResult:
+                  policy: RankingPolicy | None = None, progress: Progress | None = None) -> ExportResult:
     """履职档案: the person's workbook plus their original photos as <duty title>/<period>/<n>.<ext>."""
     out, data_dir = Path(out), Path(data_dir)
     counters: dict[str, int] = defaultdict(int)
@@ -473,7 +481,7 @@ def write_archive(store: Store, out: Path | str, person_id: str, start: date, en
     xlsx = out.with_name(f".{out.stem}.xlsx.part")
     try:
         result = write_xlsx(store, xlsx, start, end, now, data_dir=data_dir, tz=tz, weights=weights, policy=policy,
-                            person_id=person_id, photo_name=name)
+                            person_id=person_id, photo_name=name, progress=progress)
         tmp = out.with_name(f".{out.name}.part")
         # Photos are JPEG already: stored, not deflated, so building the archive costs only copying.
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:

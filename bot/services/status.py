@@ -166,16 +166,25 @@ class Stats:
     unit_names: dict[str, str] = field(default_factory=dict)
 
 
+def current_window(now: datetime, *columns):
+    """The instances whose window contains now, as a materialized CTE of `columns`: computed first
+    through ix_instance_closes (SQLite would otherwise walk every instance of every person to
+    group them: 3.7 s instead of 0.3 s at 1.5 M instances; bench/web.py)."""
+    return (select(*columns).where(DutyInstance.opens_at <= now, DutyInstance.closes_at > now)
+            .cte("current_window").prefix_with("MATERIALIZED"))
+
+
 def current_stats(session: Session, now: datetime, unit_id: str | None = None) -> Stats:
     """The completion rates of the current periods, counted by the database (/stats): one row per
     unit, kind and status instead of one per instance."""
+    cur = current_window(now, DutyInstance.person_id, DutyInstance.duty_id, DutyInstance.status)
     query = (
-        select(Person.unit_id, Unit.name, Duty.kind, DutyInstance.status, func.count())
-        .join(Person, Person.id == DutyInstance.person_id)
-        .join(Duty, Duty.id == DutyInstance.duty_id, isouter=True)
+        select(Person.unit_id, Unit.name, Duty.kind, cur.c.status, func.count())
+        .select_from(cur)
+        .join(Person, Person.id == cur.c.person_id)
+        .join(Duty, Duty.id == cur.c.duty_id, isouter=True)
         .join(Unit, Unit.id == Person.unit_id, isouter=True)
-        .where(DutyInstance.opens_at <= now, DutyInstance.closes_at > now)
-        .group_by(Person.unit_id, Unit.name, Duty.kind, DutyInstance.status)
+        .group_by(Person.unit_id, Unit.name, Duty.kind, cur.c.status)
     )
     if unit_id is not None:
         query = query.where(Person.unit_id == unit_id)

@@ -21,6 +21,7 @@ from bot.web.context import CTX, ON_OUTBOX
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 MAX_UPLOAD = 20 * 1024 * 1024  # a warning's photo
+SHUTDOWN = 5.0  # seconds requests still running get when the process stops (live boards end at once)
 
 
 def create_app(ctx: BotContext, *, on_outbox: Callable[[], None] | None = None) -> web.Application:
@@ -33,6 +34,8 @@ def create_app(ctx: BotContext, *, on_outbox: Callable[[], None] | None = None) 
     render.setup(app, views.nav(found))
     for module in found:
         app.add_routes(module.routes)
+        if hasattr(module, "setup"):  # app-wide state of a page area, made before the app starts
+            module.setup(app)
     app.router.add_static("/static", STATIC)
     app.on_response_prepare.append(_headers)
     return app
@@ -62,7 +65,7 @@ class WebServer:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        runner = web.AppRunner(self.app, access_log=None)
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=SHUTDOWN)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()

@@ -8,17 +8,19 @@ free port in the same loop, and a browser page signed in as someone.
         await page.goto(web.url + "/overdue")
 
 `web.link(name)` makes a link without opening it; `web.http` is an aiohttp client session
-(no cookies) for requests a browser would not make.
+(no cookies) for requests a browser would not make. The process's workers (export jobs) run too.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import aiohttp
 import pytest_asyncio
 
 from bot import clock
+from bot.process import process_workers
 from bot.services import signin
 from bot.web.app import WebServer
 
@@ -28,6 +30,14 @@ class WebConsole:
         self.harness = harness
         self.server = server
         self.http: aiohttp.ClientSession | None = None
+        self.stop = asyncio.Event()
+        self.workers: list[asyncio.Task] = []
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.gather(*self.workers, return_exceptions=True)
+        await self.http.close()
+        await self.server.stop()
 
     @property
     def url(self) -> str:
@@ -54,6 +64,8 @@ async def start_console(harness) -> WebConsole:
     harness.ctx.settings = replace(harness.ctx.settings, web_base_url=server.url)  # links from /web
     console = WebConsole(harness, server)
     console.http = aiohttp.ClientSession()
+    # The process's own workers (export jobs), as bot/process.py runs them next to the console.
+    console.workers = [asyncio.create_task(w(harness.ctx, console.stop)) for w in process_workers()]
     return console
 
 
@@ -62,8 +74,7 @@ async def web(sqlite_harness):
     """The console over `sqlite_harness` (browser tests: SQLite only keeps them fast)."""
     console = await start_console(sqlite_harness)
     yield console
-    await console.http.close()
-    await console.server.stop()
+    await console.close()
 
 
 @pytest_asyncio.fixture
@@ -71,5 +82,4 @@ async def web_all(harness):
     """The console over `harness` (SQLite and PostgreSQL)."""
     console = await start_console(harness)
     yield console
-    await console.http.close()
-    await console.server.stop()
+    await console.close()

@@ -1,5 +1,6 @@
 """Page areas of the console. A module here exposes `routes` (an aiohttp RouteTableDef) and
-optionally `NAV = [(order, path, label)]` for the office's navigation; app.py discovers them."""
+optionally `NAV = [(order, path, label)]` for the office's navigation and `setup(app)` for state
+of its own made before the app starts; app.py discovers them."""
 
 from __future__ import annotations
 
