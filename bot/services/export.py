@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from bot.services import assessment, checkins, ledger, xlsx
 from bot.services.assessment import RankingPolicy, Summary, Tally, Weights
-from bot.services.exemptions import local_dates
+from bot.services.exemptions import local_dates, revocations_of
 from bot.store import Store
 from bot.store.models import (
     CheckIn,
@@ -298,23 +298,32 @@ def _notes(summary: Summary, now: datetime, tz: ZoneInfo, result: ExportResult,
 
 
 def _exemptions(session: Session, tz: ZoneInfo, person_id: str | None) -> dict[str, list[tuple]]:
-    """Approved exemptions per person: (first day, last day, instance id, text for 明细)."""
-    q = select(Exemption).where(Exemption.state == "approved")
+    """Approved and revoked exemptions per person: (first day, last day, instance id, revoked, text
+    for 明细). A revoked one is shown on the rows it no longer excuses, with who revoked it and why."""
+    q = select(Exemption).where(Exemption.state.in_(("approved", "revoked")))  # type: ignore[attr-defined]
     if person_id is not None:
         q = q.where(Exemption.person_id == person_id)
     names = dict(session.execute(select(Person.id, Person.name)).all())
     out: dict[str, list[tuple]] = defaultdict(list)
-    for (ex,) in session.execute(q.order_by(Exemption.decided_at)):
+    rows = [ex for (ex,) in session.execute(q.order_by(Exemption.decided_at))]
+    revocations = revocations_of(session, [ex.id for ex in rows if ex.state == "revoked"])
+    for ex in rows:
         first, last = local_dates(ex, tz)
         text = (f"{ex.reason_kind}：{ex.reason}（{names.get(ex.decided_by, ex.decided_by)} "
                 f"{fmt.full(ex.decided_at, tz)} 批准）")
-        out[ex.person_id].append((first, last, ex.instance_id, text))
+        revoked = ex.state == "revoked"
+        if revoked and ex.id in revocations:
+            v = revocations[ex.id]
+            text = f"已撤销免考核 {text}；{names.get(v.revoked_by, v.revoked_by)} {fmt.full(v.revoked_at, tz)} 撤销：{v.reason}"
+        out[ex.person_id].append((first, last, ex.instance_id, revoked, text))
     return out
 
 
-def _excuse_text(exemptions: dict[str, list[tuple]], person_id: str, instance_id: int, due_day: date) -> str | None:
-    for first, last, iid, text in exemptions.get(person_id, ()):
-        if iid == instance_id or first <= due_day <= last:
+def _excuse_text(exemptions: dict[str, list[tuple]], person_id: str, instance_id: int, due_day: date,
+                 excused: bool) -> str | None:
+    """For an excused row the approval that excuses it; for any other row a revoked one that covered it."""
+    for first, last, iid, revoked, text in exemptions.get(person_id, ()):
+        if revoked != excused and (iid == instance_id or first <= due_day <= last):
             return text
     return None
 
@@ -347,8 +356,8 @@ def _detail_rows(store: Store, summary: Summary, start: date, end: date, now: da
                     exists = source.is_file()
                     photos.append(Photo(source, name, exists))
                     names.append(name if exists else f"{name}（文件缺失）")
-                excuse = (_excuse_text(exemptions, r.person_id, r.id, r.due_at.astimezone(tz).date())
-                          if r.eff == "excused" else None)
+                excuse = _excuse_text(exemptions, r.person_id, r.id, r.due_at.astimezone(tz).date(),
+                                      r.eff == "excused")
                 yield [summary.unit_name.get(r.unit_id, r.unit_id), r.name, r.duty_id, r.title or r.duty_id,
                        t.KIND.get(r.kind, r.kind), r.period_key, local(r.opens_at, tz), local(r.due_at, tz),
                        r.required, r.done_count, t.STATUS.get(r.eff, r.eff), local(r.done_at, tz),

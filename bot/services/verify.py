@@ -25,17 +25,26 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from bot.services import ledger
-from bot.store.models import Callout, CalloutTarget, CheckIn, Evidence, Exemption, LedgerEntry
+from bot.store.models import (
+    Callout,
+    CalloutTarget,
+    CheckIn,
+    Evidence,
+    Exemption,
+    ExemptionRevocation,
+    LedgerEntry,
+)
 
 BATCH = 5000
-DECIDED = ("approved", "refused")
+DECIDED = ("approved", "refused", "revoked")
 
 NAMES = {"checkin": "报送记录 check-in", "evidence": "证据 evidence", "ack": "叫应应答 callout ack",
-         "report": "叫应报告 callout report", "exemption": "免考核决定 exemption decision", "ledger": "账本 ledger",
+         "report": "叫应报告 callout report", "exemption": "免考核决定 exemption decision",
+         "revocation": "免考核撤销 exemption revocation", "ledger": "账本 ledger",
          "summary": "叫应总结 callout summary"}
 
 
@@ -74,8 +83,8 @@ def _stream(conn: Connection, query: Any) -> Iterator[Any]:
 
 
 TABLE_OF = {"checkin": CheckIn, "evidence": Evidence, "ack": CalloutTarget, "exemption": Exemption,
-            "summary": Callout}
-JOINED = ("checkin", "evidence", "ack", "exemption", "summary")  # "report" rows are CalloutTarget rows, as "ack"
+            "revocation": ExemptionRevocation, "summary": Callout}
+JOINED = ("checkin", "evidence", "ack", "exemption", "revocation", "summary")  # "report" rows are CalloutTarget rows, as "ack"
 
 
 def _chain_query() -> tuple[Any, dict[str, tuple[int, list[str]]]]:
@@ -84,7 +93,7 @@ def _chain_query() -> tuple[Any, dict[str, tuple[int, list[str]]]]:
     le = LedgerEntry.__table__
     conditions = {"checkin": le.c.kind == "checkin", "evidence": le.c.kind == "evidence",
                   "ack": le.c.kind.in_(("ack", "report")), "exemption": le.c.kind == "exemption",
-                  "summary": le.c.kind == "summary"}
+                  "revocation": le.c.kind == "revocation", "summary": le.c.kind == "summary"}
     cols = [le.c.seq, le.c.kind, le.c.ref_id, le.c.content_hash, le.c.prev_hash, le.c.hash]
     layout: dict[str, tuple[int, list[str]]] = {}
     joined = le
@@ -150,6 +159,7 @@ def _unchained() -> list[tuple[str, Any]]:
         ("ack", CalloutTarget.__table__, CalloutTarget.__table__.c.acked_at.is_not(None)),
         ("report", CalloutTarget.__table__, CalloutTarget.__table__.c.report_at.is_not(None)),
         ("exemption", Exemption.__table__, Exemption.__table__.c.state.in_(DECIDED)),
+        ("revocation", ExemptionRevocation.__table__, None),
         ("summary", Callout.__table__, Callout.__table__.c.summary_at.is_not(None)),
     ):
         q = (select(table.c.id).select_from(table.outerjoin(le, and_(le.c.kind == kind, le.c.ref_id == table.c.id)))
@@ -160,6 +170,17 @@ def _unchained() -> list[tuple[str, Any]]:
     return out
 
 
+def _revocation_mismatch() -> tuple[Any, Any]:
+    """An exemption marked revoked without a revocation record, and a revocation whose exemption is
+    not marked revoked (its state edited back): the state is the one field a revocation changes."""
+    ex, rv = Exemption.__table__, ExemptionRevocation.__table__
+    unrecorded = (select(ex.c.id).select_from(ex.outerjoin(rv, rv.c.exemption_id == ex.c.id))
+                  .where(ex.c.state == "revoked", rv.c.id.is_(None)).order_by(ex.c.id).limit(1))
+    undone = (select(rv.c.id).select_from(rv.outerjoin(ex, ex.c.id == rv.c.exemption_id))
+              .where(or_(ex.c.state.is_(None), ex.c.state != "revoked")).order_by(rv.c.id).limit(1))
+    return unrecorded, undone
+
+
 def find_inserted(conn: Connection, result: Result) -> None:
     for kind, query in _unchained():
         ref = conn.execute(query).scalar()
@@ -167,6 +188,16 @@ def find_inserted(conn: Connection, result: Result) -> None:
             result.problem = Problem(kind, ref, "inserted", detail=(
                 "没有账本记录（被插入） / has no ledger entry (inserted)"))
             return
+    unrecorded, undone = _revocation_mismatch()
+    ref = conn.execute(unrecorded).scalar()
+    if ref is not None:
+        result.problem = Problem("exemption", ref, "altered", detail=(
+            "标为已撤销但没有撤销记录（被修改） / marked revoked without a revocation record (altered)"))
+        return
+    ref = conn.execute(undone).scalar()
+    if ref is not None:
+        result.problem = Problem("revocation", ref, "altered", detail=(
+            "撤销记录对应的免考核未标为已撤销（被修改） / its exemption is no longer marked revoked (altered)"))
 
 
 def sha256_file(path: Path) -> str:

@@ -304,7 +304,7 @@ class Exemption(SQLModel, table=True):
     date_from: datetime | None = _dt()
     date_to: datetime | None = _dt()
     requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    state: str = "pending"  # pending | approved | refused
+    state: str = "pending"  # pending | approved | refused | revoked (approved, then an ExemptionRevocation)
     decided_by: str | None = None
     decided_at: datetime | None = _dt()
 

@@ -10,7 +10,7 @@ import jinja2
 from aiohttp import web
 
 from bot.services.dashboard import CALENDAR_KEY
-from bot.texts import fmt
+from bot.texts import console, fmt
 from bot.texts import web as T
 from bot.web.context import ctx
 
@@ -23,6 +23,7 @@ def environment() -> jinja2.Environment:
                              autoescape=jinja2.select_autoescape(["html", "svg"]), trim_blocks=True,
                              lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.globals["T"] = T
+    env.globals["C"] = console  # the office pages beyond the skeleton (bot/texts/console.py)
     env.filters.update(
         period=lambda key: fmt.period(key) if CALENDAR_KEY.match(key) else T.ONE_OFF,
         pct=lambda v: "—" if v is None else f"{v:.0%}",
