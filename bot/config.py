@@ -37,6 +37,8 @@ class Settings:
     phone_secret: str = ""  # in the receipt address, and the key of the SMS links' MACs
     phone_timeout: float = 10.0  # seconds to wait for the provider's answer before falling back
     paid_broadcast: bool = False  # TELEGRAM_PAID_BROADCAST=1: red warnings' calls may use paid broadcast
+    lease_seconds: float = 15.0  # the leader lease (several processes on one database)
+    lease_renew_seconds: float = 5.0
     web_listen: str = "127.0.0.1:8080"  # the web console (bot/web); empty: not served by `dutybot run`
     web_base_url: str = ""  # what sign-in links use; empty: http://WEB_LISTEN
 
@@ -75,6 +77,8 @@ class Settings:
             phone_secret=os.environ.get("PHONE_SECRET", ""),
             phone_timeout=float(os.environ.get("PHONE_TIMEOUT") or 10.0),
             paid_broadcast=os.environ.get("TELEGRAM_PAID_BROADCAST", "") == "1",
+            lease_seconds=float(os.environ.get("LEASE_SECONDS") or 15),
+            lease_renew_seconds=float(os.environ.get("LEASE_RENEW_SECONDS") or 5),
             web_listen=os.environ.get("WEB_LISTEN", "127.0.0.1:8080"),
             web_base_url=os.environ.get("WEB_BASE_URL", ""),
         )
