@@ -204,13 +204,15 @@ class CheckInDraft(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     prompt_outbox_id: int | None = None
     checkin_id: int | None = None
+    # The duties of the reminder or digest this replies to (Telegram's reply): they come first.
+    reply_instances: list[int] = _json(list)
 
 
 class LedgerEntry(SQLModel, table=True):
     """The hash chain over every append-only record: verify walks it in seq order."""
 
     seq: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=20)  # checkin | evidence | ack | report | exemption
+    kind: str = Field(max_length=20)  # checkin | evidence | ack | report | exemption | correction
     ref_id: int
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     content_hash: str = Field(max_length=64)

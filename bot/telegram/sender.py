@@ -473,12 +473,17 @@ class Sender:
         self.stats.sent += 1
         self.stats.first_send = self.stats.first_send or now_m
         self.stats.last_send = now_m
-        if message_id is None:
-            await asyncio.to_thread(self._finish, row.id, state="sent", sent_at=clock.now(), last_error=None)
+        if not self._paid(row) or message_id is None:
+            values: dict[str, Any] = {"state": "sent", "sent_at": clock.now(), "last_error": None}
+            if message_id is not None:
+                values["tg_message_id"] = message_id
+            await asyncio.to_thread(self._finish, row.id, **values)
             return
-        # Group commit: rows sent while the previous batch is being written go in the next one, so
-        # the sending rate is not capped by one database commit per message (SQLite: ~100/s). The
-        # row stays in flight (lease renewed) until its batch is committed.
+        # Paid broadcast: group commit. Rows sent while the previous batch is being written go in
+        # the next one, so 1,000/s is not capped by one database commit per message (SQLite: ~100/s).
+        # The row stays in flight (lease renewed) until its batch is committed. Only these rows:
+        # at 30/s one commit each costs nothing, and a process killed mid-batch would leave a
+        # batch of sends unrecorded (sent again by the next leader).
         done = asyncio.get_running_loop().create_future()
         self._sent_batch.append({"oid": row.id, "at": clock.now(), "mid": message_id, "done": done})
         if self._committer is None or self._committer.done():

@@ -1,7 +1,7 @@
 """callouts: phone and SMS contacts, released escalations, summary
 
 Revision ID: callouts_1
-Revises: cluster_1
+Revises: digest_2
 Create Date: 2026-12-04 21:50:00
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import bot.store.models
 
 revision: str = 'callouts_1'
-down_revision: str | None = 'cluster_1'
+down_revision: str | None = 'digest_2'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
