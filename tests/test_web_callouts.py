@@ -12,8 +12,8 @@ from PIL import Image
 from sqlmodel import select
 
 from bot import clock
-from bot.services import callouts, signin
-from bot.store.models import Callout, CalloutTarget
+from bot.services import callouts, signin, verify
+from bot.store.models import Callout, CalloutTarget, LedgerEntry
 
 pytest_plugins = ["support.harness", "support.browser", "support.web_fixtures"]
 
@@ -73,10 +73,16 @@ async def test_issue_watch_ack_lift(web, page):
     await page.set_viewport_size({"width": 390, "height": 844})
     await page.screenshot(path=f"{SHOTS}/web-callout-board-phone.png", full_page=True)
 
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await page.get_by_label("总结（可稍后在本页填写）").fill("工地已停工，无人员伤亡")
     page.once("dialog", lambda d: d.accept())
     await page.get_by_role("button", name="解除预警").click()
-    await page.get_by_role("heading", name="总结").wait_for()
+    await page.get_by_role("heading", name="解除时的叫应情况").wait_for()
+    await page.get_by_text("工地已停工，无人员伤亡").wait_for()
     assert await page.get_by_role("button", name="解除预警").count() == 0
+    with h.session() as s:
+        assert s.exec(select(LedgerEntry).where(LedgerEntry.kind == "summary")).one()
+    assert verify.verify(h.store.engine, h.settings.data_dir).ok
     await h.wait_for_message(leader, contains="解除")
     await page.goto(web.url + "/callouts")
     await page.get_by_role("cell", name="暴雨").wait_for()
@@ -95,6 +101,17 @@ async def test_bad_warning_input_and_unknown_board(web, page):
     assert await page.get_by_label("预警内容").input_value() == "测试"  # what was typed is kept
     with web.harness.session() as s:
         assert s.exec(select(Callout)).first() is None
+    # lifted without a summary: the page asks for it, and takes it
+    with web.harness.session() as s:
+        cid = callouts.issue(s, web.harness.catalog, level="blue", text="稍后总结", units=["规划建设部"],
+                             now=clock.now()).id
+        callouts.lift(s, cid, now=clock.now())
+    await page.goto(web.url + f"/callouts/{cid}")
+    await page.get_by_text("总结应于").wait_for()
+    await page.get_by_role("textbox", name="总结").fill("各部门均已落实")
+    await page.get_by_role("button", name="提交总结").click()
+    await page.get_by_text("各部门均已落实").wait_for()
+    assert await page.get_by_role("button", name="提交总结").count() == 0
     response = await page.goto(web.url + "/callouts/999")
     assert response.status == 404
     response = await page.goto(web.url + "/callouts/999/status")

@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from bot.services import callouts
 from bot.services.callouts import render
+from bot.services.callouts import summary as summaries
 from bot.services.callouts.records import rows_for
 from bot.store.models import Callout, CalloutTarget, Evidence, Person, Unit
 from bot.texts import console as C
@@ -65,14 +66,17 @@ class Board:
     counts: dict[str, int]
     rows: list[dict]  # records.rows_for's keys plus "evidence" (ids of the report's photos)
     summary: list[str] = field(default_factory=list)  # the closing summary, once lifted
+    summary_state: str | None = None  # the 总结: due | overdue | done | late (None before lifting)
+    summary_due: datetime | None = None
+    summary_by: str = ""
 
     @property
     def version(self) -> str:
-        shown = [self.callout.lifted_at, self.counts, self.rows]
+        shown = [self.callout.lifted_at, self.callout.summary_at, self.counts, self.rows]
         return hashlib.sha256(json.dumps(shown, default=str, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def board(session: Session, callout_id: int) -> Board | None:
+def board(session: Session, callout_id: int, now: datetime) -> Board | None:
     callout = session.get(Callout, callout_id)
     if callout is None:
         return None
@@ -90,7 +94,9 @@ def board(session: Session, callout_id: int) -> Board | None:
     summary = []
     if callout.lifted_at is not None:
         summary = render.summary(callout, h, targets, callouts.people_of(session, targets))
-    return Board(callout, h, render.counts(targets), rows, summary)
+    by = session.get(Person, callout.summary_by) if callout.summary_by else None
+    return Board(callout, h, render.counts(targets), rows, summary, summaries.state(callout, now),
+                 summaries.due_at(callout), by.name if by else "")
 
 
 def fingerprint(session: Session, callout_id: int) -> str:

@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from bot import clock
 from bot.services import callouts, live_board, signin
+from bot.services.callouts import summary as summaries
 from bot.services.callouts.render import duration as render_duration
 from bot.store.models import Callout, Unit
 from bot.texts import console as C
@@ -97,7 +98,7 @@ def _id(request: web.Request) -> int:
 
 
 async def _board(request: web.Request) -> live_board.Board:
-    found = await db(request, live_board.board, _id(request))
+    found = await db(request, live_board.board, _id(request), clock.now())
     if found is None:
         raise NotFound(C.CALLOUT_NOT_FOUND)
     return found
@@ -161,15 +162,40 @@ async def board_events(request: web.Request) -> web.StreamResponse:
     return response
 
 
+@routes.post("/callouts/{id}/summary")
+async def summary(request: web.Request) -> web.Response:
+    """The 总结 of a lifted warning (chained in the ledger by bot/services/callouts/summary.py)."""
+    callout_id = _id(request)
+    me = current(request)
+    form = await request.post()
+
+    def run(s):
+        if s.get(Callout, callout_id) is None:
+            raise NotFound(C.CALLOUT_NOT_FOUND)
+        summaries.record(s, callout_id, str(form.get("summary", "")), by=me.person_id, now=clock.now())
+
+    try:
+        await db(request, run)
+    except callouts.CalloutError as e:
+        raise BadInput(str(e)) from None
+    return redirect(f"/callouts/{callout_id}")
+
+
 @routes.post("/callouts/{id}/lift")
 async def lift(request: web.Request) -> web.Response:
     callout_id = _id(request)
     me = current(request)
 
+    form = await request.post()
+    text = str(form.get("summary", "")).strip()
+
     def run(s):
         if s.get(Callout, callout_id) is None:
             raise NotFound(C.CALLOUT_NOT_FOUND)
-        return callouts.lift(s, callout_id, now=clock.now(), lifted_by=me.person_id)
+        now = clock.now()
+        callouts.lift(s, callout_id, now=now, lifted_by=me.person_id)
+        if text:  # the 总结 may come with the lifting, or later (due summary_within after it)
+            summaries.record(s, callout_id, text, by=me.person_id, now=now)
 
     try:
         await db(request, run)
