@@ -8,6 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DUTIES_FILE=/app/duties.yaml \
     TZ=Asia/Shanghai
 
+# antiword: `dutybot import-list` reads Word 97-2003 (.doc/.wps) lists through it.
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends antiword \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot

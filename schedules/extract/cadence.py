@@ -430,7 +430,7 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                     notes.append(item.note)
                 if n == 0:
                     notes += [f"“{sub}”是上述次数的一部分，未另列" for sub in subsets]
-                if n == 0 and a.count is None and not counts:
+                if n == 0 and a.count is None and not counts and not _implies_once(a.rule):
                     notes.append("原文未写次数，按1次起草")
                 kind = kind_of(segment) or _kind_nearby(clause, seg_end, scope_end, s_start, seg_start, anchors, i)
                 if kind is None:
@@ -444,6 +444,11 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                 ))
         context = sentence_role or context
     return found, skipped
+
+
+def _implies_once(rule: Frequency | None) -> bool:
+    """每月10日、24日, 每月5日前, 每年11月底前, 每周五 name the day of one occurrence: the count is 1."""
+    return rule is not None and bool(rule.days or rule.due or rule.weekday is not None)
 
 
 def _wording(clause: str, a: _Anchor, start: int, end: int) -> str:

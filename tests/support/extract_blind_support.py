@@ -16,7 +16,7 @@ from schedules.extract import extract
 from schedules.extract.evaluate import Score, score
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-YEAR = 2026  # as bench/extract_scoring.py (bench/extract_accuracy.py, extract_blind.py, extract_blind2.py)
+YEAR = 2026  # as bench/extract_scoring.py (bench/extract_accuracy.py, extract_blind.py, extract_blind_tables.py)
 
 
 def tables(directory: Path) -> list[Path]:
