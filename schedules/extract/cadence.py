@@ -393,6 +393,8 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                 nxt = anchors[i + 1]
                 later = anchors[i + 2].start if i + 2 < len(anchors) else s_end
                 counts = _counts(clause, nxt.end, later)[:1]
+            if not counts and a.count is None and i + 1 < len(anchors) and not clause[a.end:anchors[i + 1].start].strip():
+                continue  # "每年上半年组织一次", "汛期内每月…": the next period words say when; this one only frames them
             if a.needs_count and not counts:
                 continue
             if a.count is None and not counts:
