@@ -81,7 +81,7 @@ def _anchor_pattern(seasons: tuple[str, ...]) -> str:
     season = _alt([f for s in seasons for f in _season_forms(s)])
     return (
         # 每月, 每两个月, 每半月, 每两年, 每周五, 每月10日、24日, 每月5日前, 每年11月底前, 每年汛前
-        r"每(?:一|个)?(?:(?P<mult>[两二三四五六七八九十\d]{1,2})个?)?"
+        r"每(?:一|个|(?P<skip>隔))?(?:(?P<mult>[两二三四五六七八九十\d]{1,2})个?)?"
         r"(?P<unit>半个?月|半年度?|年度|年|季度|季|月度|月|旬|周|星期|天|日)"
         r"(?:(?<=[周期])(?:星期|周)?(?P<weekday>[一二三四五六日天])(?![次回遍轮个])"
         rf"|(?<=月)的?(?P<days>{_DAY}[日号](?:[、，,和及与]{_DAY}[日号])*)(?P<days_by>{_BY})?"
@@ -128,6 +128,7 @@ class Anchor:
     needs_count: bool = False  # 全年, 上半年, 汛前 are a period only with a count after them
     approx: tuple[Frequency, str] | None = None
     reason: str = ""  # why there is no frequency
+    both_halves: bool = False  # 上半年、下半年各: each half named
 
 
 def chinese_number(text: str) -> int | None:
@@ -184,6 +185,8 @@ def read_anchor(m: re.Match, seasons: tuple[str, ...] = tuple(DEFAULT_SEASONS)) 
     if m["unit"]:
         unit = m["unit"]
         mult = chinese_number(m["mult"]) if m["mult"] else 1
+        if m["skip"] and mult == 1:  # 每隔一个月: every other month
+            mult = 2
         kind = PERIOD_WORDS[unit.replace("个", "") if unit.startswith("半") else unit]
         if mult is None or mult < 1:
             return Anchor(None, reason=f"原文“{text}”，无法识别的周期")
@@ -221,8 +224,8 @@ def read_anchor(m: re.Match, seasons: tuple[str, ...] = tuple(DEFAULT_SEASONS)) 
         return Anchor(Frequency(PeriodKind.HALFMONTH), chinese_number(m["count_hm"]), at_least)
     if m["unit3"]:
         return Anchor(Frequency(PeriodKind.HALF), chinese_number(m["count3"]), at_least)
-    if m["both_halves"]:
-        return Anchor(Frequency(PeriodKind.HALF))
+    if m["both_halves"]:  # the same calendar as every half; the importer drafts the halves separately
+        return Anchor(Frequency(PeriodKind.HALF), both_halves=True)
     if m["named_half"]:
         return Anchor(Frequency(PeriodKind.HALF, which="H1" if m["named_half"] == "上半年" else "H2"),
                       needs_count=True)

@@ -80,7 +80,7 @@ def test_the_refined_periods_are_drafted_as_such_without_review_marks():
     draft, text = draft_yaml(TXT.read_text(encoding="utf-8"), YEAR, "county_periods.txt")
     assert [(d.id, d.frequency) for d in draft.duties] == [
         ("r1-01", "每两个月1次"), ("r1-02", "每半月1次"), ("r1-03", "每两年1次"), ("r1-04", "每年11月30日前1次"),
-        ("r1-05", "每半年1次"), ("r1-06", "每季度至少1次"),
+        ("r1-05a", "上半年1次"), ("r1-05b", "下半年1次"), ("r1-06", "每季度至少1次"),
         ("r2-01", "每月10日、24日各1次"), ("r2-02", "每周五1次"), ("r2-03", "每月5日前1次"), ("r2-04", "每年汛前1次"),
         ("r2-05", "每三年1次"), ("r2-06", None),  # 督促企业每周…: the enterprise's frequency, not the role's
     ]
