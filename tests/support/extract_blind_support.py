@@ -34,6 +34,14 @@ def changed_files(directory: Path, sha256: dict[str, str]) -> list[str]:
             if hashlib.sha256((directory / name).read_bytes()).hexdigest() != digest]
 
 
+def assert_unchanged(directory: Path, sha256: dict[str, str]) -> None:
+    """The fixtures still have the digests recorded before their first run, and SHA256SUMS lists the same."""
+    changed = changed_files(directory, sha256)
+    assert not changed, f"blind fixtures edited after their first run: {changed}"
+    recorded = dict(reversed(line.split()) for line in (directory / "SHA256SUMS").read_text().splitlines() if line)
+    assert recorded == sha256
+
+
 def score_table(table: Path) -> Score:
     expected = load_table(table)
     return score(extract(read_list(str(FIXTURES / expected["fixture"])), YEAR), expected)
