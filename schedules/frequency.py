@@ -64,9 +64,9 @@ def season_word(text: str, seasons: tuple[str, ...]) -> tuple[str, str] | None:
     for name in seasons:
         stems = [name] + ([name[:-1]] if name.endswith("期") and len(name) > 1 else [])
         for s in stems:
-            if text in (f"{s}前",):
+            if text == f"{s}前":
                 return name, "before"
-            if text in (f"{s}后",):
+            if text == f"{s}后":
                 return name, "after"
         if text in _season_forms(name):
             return name, "during"
