@@ -147,6 +147,14 @@ class Unit:
     parent: str | None = None
 
 
+# How a person gets routine reminders: "daily" holds them for one digest at defaults.remind_at
+# (unless the duty falls due before then), "each" sends them when they fall due (still one message
+# for everything due in the same minute). Aliases as an office would write them in duties.yaml.
+DIGEST_MODES = ("daily", "each")
+DIGEST_ALIASES = {"daily": "daily", "每日汇总": "daily", "汇总": "daily",
+                  "each": "each", "随到随发": "each", "逐条": "each"}
+
+
 @dataclass(frozen=True)
 class Person:
     id: str
@@ -160,6 +168,7 @@ class Person:
     office: bool = False
     term_from: date | None = None
     term_to: date | None = None
+    digest: str = "daily"  # DIGEST_MODES: routine reminders in one morning digest, or as they fall due
 
     def serves_on(self, start: date, end: date) -> bool:
         """True when the person's term overlaps [start, end)."""

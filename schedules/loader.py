@@ -21,6 +21,7 @@ import yaml
 from . import holidays as hol
 from .catalog import (
     DEFAULT_SEASONS,
+    DIGEST_ALIASES,
     WEEKDAYS,
     WHEN,
     Assessment,
@@ -443,7 +444,7 @@ class _CatalogReader(_Reader):
         if fields is None:
             return None
         self.unknown_keys(fields, {"id", "name", "unit", "position", "roles", "telegram_id", "deputy",
-                                   "superior", "office", "from", "to"}, "person")
+                                   "superior", "office", "from", "to", "digest"}, "person")
         name = self.string(_get(fields, "name"), "name")
         if not name:
             self.error(node, "人员缺少 name / person needs a name")
@@ -459,7 +460,17 @@ class _CatalogReader(_Reader):
             superior=self.string(_get(fields, "superior"), "superior"),
             office=self.boolean(_get(fields, "office"), False, "office"),
             term_from=self.day(_get(fields, "from"), "from"), term_to=self.day(_get(fields, "to"), "to"),
+            digest=self.digest_mode(_get(fields, "digest")),
         ), node
+
+    def digest_mode(self, node: _Node | None) -> str:
+        if node is None or node.value is None:
+            return "daily"
+        mode = DIGEST_ALIASES.get(str(node.value).strip())
+        if mode is None:
+            self.error(node, f"digest: 应为 daily（每日汇总）或 each（随到随发）/ must be daily or each, got {node.value!r}")
+            return "daily"
+        return mode
 
     def frequency(self, fields: dict) -> Frequency | None:
         node = _get(fields, "frequency")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
 from sqlmodel import select
 
 from bot import clock
-from bot.services import assessment, export
+from bot.services import assessment, export, export_jobs
 from bot.store.models import Person
 
 from .args import day
@@ -44,6 +45,33 @@ def find_person(session, key: str) -> Person:
                        + ", ".join(p.id for p in found))
 
 
+class Progress:
+    """明细 rows written, on stderr: one line rewritten in place on a terminal, a line every
+    EVERY seconds otherwise (a log file)."""
+
+    EVERY = 5.0
+
+    def __init__(self, expected: int, out=None):
+        self.expected = expected
+        self.out = out or sys.stderr
+        self.tty = self.out.isatty()
+        self.started = time.monotonic()
+        self._last = 0.0
+
+    def __call__(self, rows: int) -> None:
+        now = time.monotonic()
+        if not self.tty and now - self._last < self.EVERY:
+            return
+        self._last = now
+        pct = f"{min(rows / self.expected, 0.99):.0%}" if self.expected else "…"
+        line = f"导出中 / exporting: 明细 {rows:,} / ~{self.expected:,} 行 rows ({pct}, {now - self.started:.0f} s)"
+        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=self.out, flush=True)
+
+    def finish(self) -> None:
+        if self.tty:
+            print(file=self.out)
+
+
 def run(args, ctx) -> int:
     tz = zone(ctx)
     now = args.at or clock.now()
@@ -60,8 +88,10 @@ def run(args, ctx) -> int:
         with ctx.store.session() as s:
             person = find_person(s, args.person)
     catalog = catalog_or_none(ctx)
+    with ctx.store.session() as s:
+        expected = export_jobs.expected_rows(s, start, end, tz, person.id if person else None)
     common = dict(data_dir=ctx.settings.data_dir, tz=tz, weights=assessment.weights_of(catalog),
-                  policy=assessment.policy_from(catalog))
+                  policy=assessment.policy_from(catalog), progress=Progress(expected))
     if fmt == "zip":
         out = Path(args.out or f"履职档案_{export.safe_name(person.name)}_{start}_{end}.zip")
         result = export.write_archive(ctx.store, out, person.id, start, end, now, **common)
@@ -69,6 +99,7 @@ def run(args, ctx) -> int:
         name = f"履职记录_{export.safe_name(person.name)}" if person else "履职记录"
         out = Path(args.out or f"{name}_{start}_{end}.xlsx")
         result = export.write_xlsx(ctx.store, out, start, end, now, person_id=person.id if person else None, **common)
+    common["progress"].finish()
     rows = "，".join(f"{k} {v}" for k, v in result.rows.items())
     photos = sum(1 for p in result.photos if p.exists)
     missing = len(result.photos) - photos

@@ -331,7 +331,7 @@ class BotProcess:
         env.update(BOT_TOKEN=self.token, TELEGRAM_API_BASE_URL=self.sandbox.base_url,
                    TELEGRAM_FILE_BASE_URL=self.sandbox.base_file_url, DATABASE_URL=self.database_url,
                    DUTIES_FILE=self.duties_file, DATA_DIR=str(self.data_dir), PYTHONUNBUFFERED="1",
-                   PYTHONPATH=str(ROOT))
+                   PYTHONPATH=str(ROOT), WEB_LISTEN="127.0.0.1:0")  # the console on a free port
         env.update(self.extra_env)
         return env
 
