@@ -83,6 +83,9 @@ async def _main(args, ctx, settings, catalog, listen) -> int:
 
         sandbox, settings = await start_sandbox(settings, ctx.store, catalog, args.sandbox_port,
                                                 clock_shifted=bool(args.clock_start))
+    voice = None
+    if not settings.phone_enabled:
+        voice, settings = await _voice_sandbox(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -117,7 +120,38 @@ async def _main(args, ctx, settings, catalog, listen) -> int:
         await process.stop()
         if sandbox is not None:
             await sandbox.stop()
+        if voice is not None:
+            await voice.stop()
     return 0
+
+
+async def _voice_sandbox(settings):
+    """No provider keys: 叫应's voice calls and SMS go to the local provider sandbox (everyone answers
+    and presses 1 unless told otherwise through its control API)."""
+    import secrets
+    import socket
+    from dataclasses import replace
+
+    from bot.sandbox.voice import VoiceSandbox
+
+    voice = VoiceSandbox(default="ack")
+    await voice.start("127.0.0.1", 0)
+    host, _, port = settings.phone_listen.rpartition(":")
+    if not settings.public_url:  # a free local port for the receipts and the SMS links
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = str(probe.getsockname()[1])
+        host = "127.0.0.1"
+    key, secret = voice.access_key
+    phone_secret = settings.phone_secret or secrets.token_urlsafe(16)
+    public = settings.public_url or f"http://{host}:{port}"
+    settings = replace(settings, aliyun_access_key_id=key, aliyun_access_key_secret=secret,
+                       aliyun_voice_endpoint=voice.voice_endpoint, aliyun_sms_endpoint=voice.sms_endpoint,
+                       phone_listen=f"{host}:{port}", public_url=public, phone_secret=phone_secret,
+                       phone_caller_number=settings.phone_caller_number or "01000000000")
+    voice.receipt_url = f"http://127.0.0.1:{port}/phone/receipts/{phone_secret}"
+    print(T.RUN_VOICE_SANDBOX_BANNER.format(url=voice.url), flush=True)
+    return voice, settings
 
 
 def _safe_url(url: str) -> str:

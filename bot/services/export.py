@@ -145,7 +145,10 @@ CALLOUT_COLS = [Col("叫应编号", "int"), Col("等级"), Col("灾种"), Col("�
                 Col("预警内容", max_width=50), Col("单位"), Col("姓名"), Col("方式"), Col("呼叫次数", "int"),
                 Col("首次发送", "date"), Col("应答时间", "date"), Col("应答用时（分钟）", "num"), Col("升级时间", "date"),
                 Col("升级至", max_width=30), Col("报告时间", "date"), Col("报告超时"), Col("措施", max_width=40),
-                Col("报告内容", max_width=50), Col("照片数", "int"), Col("解除时间", "date")]
+                Col("报告内容", max_width=50), Col("照片数", "int"), Col("解除时间", "date"), Col("应答方式"),
+                Col("电话次数", "int"), Col("短信次数", "int"), Col("停止叫应时间", "date"), Col("总结时间", "date"),
+                Col("总结", max_width=50)]
+CHANNEL_WORDS = {"telegram": "Telegram", "voice": "电话按1", "sms": "短信链接"}
 CORRECTION_COLS = [Col("更正时间", "date"), Col("姓名"), Col("更正"), Col("原报送编号", "int"), Col("原报送时间", "date"),
                    Col("原职责", max_width=40), Col("原周期"), Col("改为职责", max_width=40), Col("改为周期"),
                    Col("新报送编号", "int")]
@@ -410,7 +413,9 @@ def _callout_rows(session: Session, start: date, end: date, tz: ZoneInfo, person
                "、".join(r["escalated_to"]) or None, local(r["report_at"], tz),
                ("是" if r["report_late"] else "否") if r["report_at"] else None,
                "、".join(r["measures"]) or None, r["report_text"] or None, r["photos"] or None,
-               local(r["lifted_at"], tz)]
+               local(r["lifted_at"], tz), CHANNEL_WORDS.get(r["channel_acked"] or ""),
+               r["phone_calls"] or None, r["sms_sent"] or None, local(r["released_at"], tz),
+               local(r["summary_at"], tz), r["summary_text"] or None]
 
 
 CORRECTION_ACTIONS = {"withdraw": "撤回", "move": "改为其他职责"}

@@ -82,7 +82,14 @@ def _evidence(row: Any) -> dict[str, Any]:
 
 
 def _ack(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "callout_id": row.callout_id, "person_id": row.person_id, "acked_at": row.acked_at}
+    content = {"id": row.id, "callout_id": row.callout_id, "person_id": row.person_id, "acked_at": row.acked_at}
+    if getattr(row, "acked_channel", None) not in (None, "telegram"):  # answers before channels keep their hash
+        content["channel"] = row.acked_channel
+    return content
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "summary_at": row.summary_at, "summary_by": row.summary_by, "text": row.summary_text}
 
 
 def _report(row: Any) -> dict[str, Any]:
@@ -110,7 +117,7 @@ def _correction(row: Any) -> dict[str, Any]:
 
 
 CONTENT = {"checkin": _checkin, "evidence": _evidence, "ack": _ack, "report": _report, "exemption": _exemption,
-           "revocation": _revocation, "correction": _correction}
+           "revocation": _revocation, "correction": _correction, "summary": _summary}
 
 
 def record(session: Session, kind: str, row: Any, at: datetime) -> LedgerEntry:
