@@ -9,6 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TZ=Asia/Shanghai \
     WEB_LISTEN=0.0.0.0:8080
 
+# antiword: `dutybot import-list` reads Word 97-2003 (.doc/.wps) lists through it.
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends antiword \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot

@@ -1,6 +1,6 @@
 """The scoring and printing shared by the import-list accuracy benches.
 
-bench/extract_accuracy.py, bench/extract_blind.py and bench/extract_blind2.py draft every fixture named
+bench/extract_accuracy.py, bench/extract_blind.py and bench/extract_blind_tables.py draft every fixture named
 by a directory of expected tables, score it with schedules.extract.evaluate and print one row per table;
 their tables differ only in a few columns, so each passes what it shows.
 """

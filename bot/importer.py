@@ -1,5 +1,7 @@
-"""`dutybot import-list FILE [--out F]`: read a published list (.txt/.html/.docx) and draft duties.yaml.
+"""`dutybot import-list FILE [--out F]`: read a published list and draft duties.yaml.
 
+Lists come as web pages, text, Word (.docx; .doc and WPS's .wps through Debian's `antiword`) and PDF
+(its text layer through pdfplumber; a scan without one needs OCR, which we say instead of guessing).
 Reading files lives here; everything about the list's words is in the pure `schedules.extract`.
 """
 
@@ -8,6 +10,9 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -16,7 +21,7 @@ from zoneinfo import ZoneInfo
 from bot.texts import importer as T
 from schedules.extract import Draft, draft_yaml
 
-SUPPORTED = (".txt", ".text", ".htm", ".html", ".shtml", ".docx")
+SUPPORTED = (".txt", ".text", ".htm", ".html", ".shtml", ".docx", ".doc", ".wps", ".pdf")
 MAX_BYTES = 20 * 1024 * 1024  # a responsibility list is a few pages; refuse to swallow anything huge
 _BLOCK_TAGS = ("p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "section",
                "article", "table", "ul", "ol", "dt", "dd", "blockquote", "pre", "center", "hr")
@@ -111,6 +116,70 @@ def docx_to_text(data: bytes, path: str = "") -> str:
     return "\n".join(lines)
 
 
+def pdf_to_text(data: bytes, path: str = "") -> str:
+    """The text layer of a PDF, one line per printed line, with lines wrapped by the page width joined
+    back into their paragraph and page numbers left out."""
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            pages = [page.extract_text_lines(return_chars=False) for page in pdf.pages]
+    except Exception as e:  # pdfminer raises many unrelated types for a broken file
+        raise ImportFailure(T.ERR_PDF.format(path=path)) from e
+    if not any(line["text"].strip() for lines in pages for line in lines):
+        raise ImportFailure(T.ERR_PDF_SCANNED.format(path=path, pages=len(pages)))
+    out: list[str] = []
+    wrapped = False
+    for lines in pages:
+        lines = [ln for ln in lines if not _PAGE_NUMBER.fullmatch(ln["text"].strip())]
+        if not lines:
+            continue
+        right = max(ln["x1"] for ln in lines)
+        for ln in lines:
+            text = ln["text"].strip()
+            if wrapped and out and not _LABEL_START.match(text):
+                out[-1] += text
+            else:
+                out.append(text)
+            # A line that reaches the right margin without ending its sentence goes on in the next one.
+            size = (ln["bottom"] - ln["top"]) or 10
+            wrapped = ln["x1"] >= right - 1.5 * size and not text.endswith(_SENTENCE_ENDS)
+    return "\n".join(out)
+
+
+_PAGE_NUMBER = re.compile(r"[-—－\s]*\d{1,3}[-—－\s]*|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?")
+_LABEL_START = re.compile(r"^(?:[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]|第[一二三四五六七八九十百\d]+条)")
+_SENTENCE_ENDS = ("。", "；", ";", "：", ":", "！", "？", "!", "?")
+
+
+def doc_to_text(data: bytes, path: str = "") -> str:
+    """A Word 97-2003 (.doc) or WPS (.wps) file through antiword, one paragraph per line."""
+    if data[:2] == b"PK":  # a .docx saved under the old name
+        return docx_to_text(data, path)
+    exe = shutil.which("antiword")
+    if exe is None:
+        raise ImportFailure(T.ERR_DOC_TOOL.format(path=path))
+    with tempfile.NamedTemporaryFile(suffix=".doc") as f:
+        f.write(data)
+        f.flush()
+        try:
+            done = subprocess.run([exe, "-w", "0", "-m", "UTF-8.txt", f.name], capture_output=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            raise ImportFailure(T.ERR_DOC.format(path=path, reason="antiword 超时 / timed out")) from None
+    if done.returncode != 0:
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ImportFailure(T.ERR_DOC.format(path=path, reason=(reason[-1] if reason else f"antiword {done.returncode}")
+                                             .replace(f.name, os.path.basename(path))))
+    # antiword draws table cells as "|a|b|"; the layout reader wants one cell per line like python-docx gives
+    lines = []
+    for line in done.stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith("|") and line.rstrip().endswith("|"):
+            lines += [cell.strip() for cell in line.strip().strip("|").split("|")]
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
 def read_list(path: str) -> str:
     """The text of a list file; ImportFailure with a clear message when it cannot be read."""
     p = Path(path)
@@ -129,6 +198,10 @@ def read_list(path: str) -> str:
         raise ImportFailure(T.ERR_UNREADABLE.format(path=path, reason=e.strerror or e)) from None
     if ext == ".docx":
         text = docx_to_text(data, path)
+    elif ext in (".doc", ".wps"):
+        text = doc_to_text(data, path)
+    elif ext == ".pdf":
+        text = pdf_to_text(data, path)
     elif ext in (".htm", ".html", ".shtml"):
         text = html_to_text(data)
     else:

@@ -64,9 +64,9 @@ def season_word(text: str, seasons: tuple[str, ...]) -> tuple[str, str] | None:
     for name in seasons:
         stems = [name] + ([name[:-1]] if name.endswith("期") and len(name) > 1 else [])
         for s in stems:
-            if text in (f"{s}前",):
+            if text == f"{s}前":
                 return name, "before"
-            if text in (f"{s}后",):
+            if text == f"{s}后":
                 return name, "after"
         if text in _season_forms(name):
             return name, "during"
@@ -81,20 +81,22 @@ def _anchor_pattern(seasons: tuple[str, ...]) -> str:
     season = _alt([f for s in seasons for f in _season_forms(s)])
     return (
         # 每月, 每两个月, 每半月, 每两年, 每周五, 每月10日、24日, 每月5日前, 每年11月底前, 每年汛前
-        r"每(?:一|个)?(?:(?P<mult>[两二三四五六七八九十\d]{1,2})个?)?"
+        r"每(?:一|个|(?P<skip>隔))?(?:(?P<mult>[两二三四五六七八九十\d]{1,2})个?)?"
         r"(?P<unit>半个?月|半年度?|年度|年|季度|季|月度|月|旬|周|星期|天|日)"
-        r"(?:(?<=[周期])(?P<weekday>[一二三四五六日天])(?![次回遍轮个])"
-        rf"|(?<=月)(?P<days>{_DAY}[日号](?:[、，,和及与]{_DAY}[日号])*)(?P<days_by>{_BY})?"
-        rf"|(?<=年)度?(?P<due_month>1[0-2]|0?[1-9]|[一二三四五六七八九十]{{1,2}})月份?"
+        r"(?:(?<=[周期])(?:星期|周)?(?P<weekday>[一二三四五六日天])(?![次回遍轮个])"
+        rf"|(?<=月)的?(?P<days>{_DAY}[日号](?:[、，,和及与]{_DAY}[日号])*)(?P<days_by>{_BY})?"
+        rf"|(?<=年)度?的?(?P<due_month>1[0-2]|0?[1-9]|[一二三四五六七八九十]{{1,2}})月份?"
         rf"(?:(?P<due_day>{_DAY})[日号]|(?P<due_end>底|末))?(?:{_BY})?"
         rf"|(?<=年)的?(?P<season>{season})(?![、和及与]))?"
         # 一年两次, 1个月1次 (never 一月: that is January)
         rf"|(?<![上下每本同当第])(?:一|1)(?P<unit2>个月|个?(?:年|季度|季|周|旬))内?{AT_LEAST}?(?P<count2>{N})次"
+        # 两年一次, 三年至少一次: a cycle of years written without 每
+        rf"|(?<![上下每本同当第近前后这那\d一二两三四五六七八九十])(?P<years>[两二三四五]|[2-5])年{AT_LEAST}?(?:一|1)次"
         rf"|(?<![上下每本])(?P<half_month>半个?月){AT_LEAST}?(?P<count_hm>{N})次"
         rf"|(?<![上下每本])(?P<unit3>半年){AT_LEAST}?(?P<count3>{N})次"
         # "每年上半年、下半年各1次" stays a yearly count of 2 (times of the year, as the importer always read it)
         r"|(?<!年)(?P<both_halves>上\s*[、和及与]?\s*下半年各|上半年\s*[、和及与]\s*下半年各?)"
-        r"|(?<![每至到年、])(?P<named_half>上半年|下半年)(?![各底末前、和及与])(?=[^。；;，,]{0,15}?(?:次|回|轮|遍))"
+        r"|(?<![每至到、])(?P<named_half>上半年|下半年)(?![各底末前、和及与])(?=[^。；;，,]{0,15}?(?:次|回|轮|遍))"
         r"|(?P<once_a_year>[一每]年一度)"
         r"|(?P<whole_year>全年)(?=[^。；;]{0,20}?(?:次|回|轮|遍))"
         rf"|(?P<count4>{N})次[/／](?P<unit4>年|季度|季|月|周|旬|日|天)"
@@ -126,6 +128,7 @@ class Anchor:
     needs_count: bool = False  # 全年, 上半年, 汛前 are a period only with a count after them
     approx: tuple[Frequency, str] | None = None
     reason: str = ""  # why there is no frequency
+    both_halves: bool = False  # 上半年、下半年各: each half named
 
 
 def chinese_number(text: str) -> int | None:
@@ -157,6 +160,8 @@ def _multiple(text: str, kind: PeriodKind, mult: int) -> Anchor:
         return Anchor(Frequency(target, n=mult if target is PeriodKind.MONTH else 1))
     if kind is PeriodKind.QUARTER and mult in (2, 4):
         return Anchor(Frequency(PeriodKind.HALF if mult == 2 else PeriodKind.YEAR))
+    if kind is PeriodKind.DAY and mult == 10:  # 每十天: a 旬
+        return Anchor(Frequency(PeriodKind.XUN))
     if kind is PeriodKind.YEAR and 2 <= mult <= MAX_YEARS:
         return Anchor(Frequency(PeriodKind.YEAR, n=mult))
     if kind is PeriodKind.WEEK and mult == 2:
@@ -180,6 +185,8 @@ def read_anchor(m: re.Match, seasons: tuple[str, ...] = tuple(DEFAULT_SEASONS)) 
     if m["unit"]:
         unit = m["unit"]
         mult = chinese_number(m["mult"]) if m["mult"] else 1
+        if m["skip"] and mult == 1:  # 每隔一个月: every other month
+            mult = 2
         kind = PERIOD_WORDS[unit.replace("个", "") if unit.startswith("半") else unit]
         if mult is None or mult < 1:
             return Anchor(None, reason=f"原文“{text}”，无法识别的周期")
@@ -211,12 +218,14 @@ def read_anchor(m: re.Match, seasons: tuple[str, ...] = tuple(DEFAULT_SEASONS)) 
         return Anchor(Frequency(kind))
     if m["unit2"]:
         return Anchor(Frequency(PERIOD_WORDS[m["unit2"].replace("个", "")]), chinese_number(m["count2"]), at_least)
+    if m["years"]:
+        return Anchor(Frequency(PeriodKind.YEAR, n=chinese_number(m["years"]) or 2), 1, at_least)
     if m["half_month"]:
         return Anchor(Frequency(PeriodKind.HALFMONTH), chinese_number(m["count_hm"]), at_least)
     if m["unit3"]:
         return Anchor(Frequency(PeriodKind.HALF), chinese_number(m["count3"]), at_least)
-    if m["both_halves"]:
-        return Anchor(Frequency(PeriodKind.HALF))
+    if m["both_halves"]:  # the same calendar as every half; the importer drafts the halves separately
+        return Anchor(Frequency(PeriodKind.HALF), both_halves=True)
     if m["named_half"]:
         return Anchor(Frequency(PeriodKind.HALF, which="H1" if m["named_half"] == "上半年" else "H2"),
                       needs_count=True)

@@ -456,8 +456,10 @@ def test_run_import_list_without_out_writes_to_stdout(capsys):
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("list.pdf", b"%PDF-1.4", "不支持的文件类型"),
-    ("list.doc", b"\xd0\xcf\x11\xe0", "不支持的文件类型"),
+    # issue 12: .pdf and .doc are read now (they used to be refused as unsupported); broken ones are not
+    ("list.pdf", b"%PDF-1.4", "无法打开 PDF 文件"),
+    ("list.doc", b"\xd0\xcf\x11\xe0", "无法读取 Word 97-2003 文档"),
+    ("list.xls", b"\xd0\xcf\x11\xe0", "不支持的文件类型"),
     ("broken.docx", b"not a zip at all", "无法打开 Word 文档"),
     ("empty.txt", b"   \n\n", "没有可读的文字"),
 ])

@@ -18,8 +18,16 @@ PERIOD_NAMES = {"day": "每日", "week": "每周", "xun": "每旬", "halfmonth":
 
 ERR_NOT_FOUND = "找不到文件 {path} / file not found."
 ERR_UNREADABLE = "无法读取文件 {path}：{reason} / cannot read the file."
-ERR_UNSUPPORTED = ("不支持的文件类型 “{ext}”：请提供 .txt、.html 或 .docx（.doc/.pdf 请先另存为 .docx 或 .txt）"
-                   " / unsupported file type; use .txt, .html or .docx.")
+ERR_UNSUPPORTED = ("不支持的文件类型 “{ext}”：请提供 .txt、.html、.docx、.doc、.wps 或 .pdf"
+                   " / unsupported file type; use .txt, .html, .docx, .doc, .wps or .pdf.")
+ERR_PDF = "无法打开 PDF 文件 {path}：文件可能已损坏或不是 PDF / cannot open the PDF file."
+ERR_PDF_SCANNED = ("PDF 文件 {path} 没有文字层（共 {pages} 页，可能是扫描件）：需要先做文字识别（OCR），"
+                   "或向发文单位索取 Word/文字版 / the PDF has no text layer (a scan?): it needs OCR first.")
+ERR_DOC_TOOL = ("读取 Word 97-2003 文档 {path} 需要 antiword：请安装 Debian 软件包 antiword"
+                "（apt-get install antiword），或将文件另存为 .docx / reading .doc files needs the Debian package "
+                "antiword (apt-get install antiword); or save the file as .docx.")
+ERR_DOC = ("无法读取 Word 97-2003 文档 {path}：{reason}；请用 Word/WPS 另存为 .docx 后再试"
+           " / cannot read the .doc file; save it as .docx and try again.")
 ERR_ENCODING = "无法识别文件编码 {path}：请另存为 UTF-8 / cannot decode the file; save it as UTF-8."
 ERR_DOCX = "无法打开 Word 文档 {path}：文件可能已损坏或不是 .docx / cannot open the .docx file."
 ERR_EMPTY = "文件中没有可读的文字 {path} / the file has no readable text."

@@ -85,6 +85,7 @@ class Found:
     co_subjects: tuple[str, ...] = ()  # further roles named with it ("镇党委书记、镇长每半年…"): the duty is theirs too
     rule: Frequency | None = None  # the refinements of the period (每两个月, 每周五, 汛前…), count aside
     wording: str = ""  # the frequency as the list writes it ("每季度…研究1次"); "" for a period read from context
+    both_halves: bool = False  # 上半年、下半年各一次: half-yearly, and the draft names each half as its own duty
 
 
 @dataclass
@@ -108,6 +109,7 @@ class _Anchor:
     needs_count: bool = False  # "全年" is a period only with a count after it ("全年带队检查不少于6次")
     rule: Frequency | None = None
     by_context: bool = False  # a form running text uses (月度例会, 实行周巡查, 每学期), not the grammar's
+    both_halves: bool = False  # 上半年、下半年各…: one duty per half
 
 
 def _anchor(m: re.Match) -> _Anchor:
@@ -138,7 +140,7 @@ def _anchor(m: re.Match) -> _Anchor:
         return _Anchor(s, e, None, 1, None, False, "", unschedulable=read.reason)
     f = read.frequency
     return _Anchor(s, e, f.every, 1, read.count, read.at_least, "", needs_count=read.needs_count,
-                   rule=None if f.plain else f)
+                   rule=None if f.plain else f, both_halves=read.both_halves)
 
 
 def _counts(text: str, start: int, end: int) -> list[re.Match]:
@@ -366,8 +368,11 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
         if not anchors:
             context = sentence_role or context
             continue
+        explicit = {a.period for a in anchors if not a.by_context}
         for i, a in enumerate(anchors):
             scope_end = anchors[i + 1].start if i + 1 < len(anchors) else s_end
+            if a.by_context and a.period in explicit:
+                continue  # "每周五…召开周例会": the 周 of 周例会 names the same weekly duty again
             if a.period is None:
                 skipped.append(Unschedulable(clause[a.start:_chunk_end(clause, a.end, scope_end)], a.unschedulable))
                 continue
@@ -393,6 +398,8 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                 nxt = anchors[i + 1]
                 later = anchors[i + 2].start if i + 2 < len(anchors) else s_end
                 counts = _counts(clause, nxt.end, later)[:1]
+            if not counts and a.count is None and i + 1 < len(anchors) and not clause[a.end:anchors[i + 1].start].strip():
+                continue  # "每年上半年组织一次", "汛期内每月…": the next period words say when; this one only frames them
             if a.needs_count and not counts:
                 continue
             if a.count is None and not counts:
@@ -415,7 +422,8 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
             subsets: list[str] = []
             for c in counts[1:]:
                 seg_start = _chunk_start(clause, c.start(), a.end)
-                if _SUBSET.search(clause[seg_start:c.start()]):
+                if subsets or _SUBSET.search(clause[seg_start:c.start()]):
+                    # "…其中综合演练一次、现场处置方案演练一次": everything after 其中 breaks the count down
                     # "演练不少于2次，其中夜间演练1次": part of the count before it, not another duty
                     subsets.append(clause[seg_start:c.end()].strip())
                     continue
@@ -430,7 +438,7 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                     notes.append(item.note)
                 if n == 0:
                     notes += [f"“{sub}”是上述次数的一部分，未另列" for sub in subsets]
-                if n == 0 and a.count is None and not counts:
+                if n == 0 and a.count is None and not counts and not _implies_once(a.rule):
                     notes.append("原文未写次数，按1次起草")
                 kind = kind_of(segment) or _kind_nearby(clause, seg_end, scope_end, s_start, seg_start, anchors, i)
                 if kind is None:
@@ -440,10 +448,15 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                     period=a.period, count=count * a.factor, at_least=at_least, start=start, end=end,
                     phrase=clause[start:end], segment=segment, kind=kind, subject=subject, notes=notes,
                     co_subjects=co_subjects, rule=a.rule,
-                    wording="" if a.by_context else _wording(clause, a, start, end),
+                    wording="" if a.by_context else _wording(clause, a, start, end), both_halves=a.both_halves,
                 ))
         context = sentence_role or context
     return found, skipped
+
+
+def _implies_once(rule: Frequency | None) -> bool:
+    """每月10日、24日, 每月5日前, 每年11月底前, 每周五 name the day of one occurrence: the count is 1."""
+    return rule is not None and bool(rule.days or rule.due or rule.weekday is not None)
 
 
 def _wording(clause: str, a: _Anchor, start: int, end: int) -> str:

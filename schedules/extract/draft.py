@@ -31,6 +31,7 @@ class DraftDuty:
     at_least: bool = False
     notes: list[str] = field(default_factory=list)
     rule: Frequency | None = None  # the period's refinements (每两个月, 每周五, 汛前…); None: a plain period
+    half_pair: bool = False  # one of the two duties of 上半年、下半年各一次
     phrase: str = ""  # the frequency's words as the list writes them; "" when read from context (周巡查)
 
     @property
@@ -255,7 +256,7 @@ class _Builder:
 
         per_slug: Counter = Counter()
         planned = []
-        for f in found:
+        for f in _halves_named(found):
             role, note = self.resolve(f.subject, section, clause, contexts)
             planned.append((f, role, note))
             per_slug[self.slug(role)] += 1
@@ -272,6 +273,7 @@ class _Builder:
                 id=self.unique(f"{slug}-{clause.number}{suffix}"), title=duty_title(f, text), kind=f.kind,
                 roles=roles, document=document, clause=source, period=f.period, count=f.count,
                 at_least=f.at_least, notes=notes + long_note, rule=f.rule, phrase=f.wording,
+                half_pair=f.both_halves,
             ))
             if f.subject:
                 contexts.setdefault(clause.group, f.subject)
@@ -398,6 +400,17 @@ class _Builder:
             taken.add(name)
             self.draft.people.insert(len([p for p in self.draft.people if p.roles]),
                                      DraftPerson(name, (role,), "示例人员，请改为实际人员"))
+
+
+def _halves_named(found: list[Found]) -> list[Found]:
+    """上半年、下半年各一次: the halves named separately, one duty each (the first half's, the second's)."""
+    out = []
+    for f in found:
+        if f.both_halves:
+            out += [replace(f, rule=Frequency(PeriodKind.HALF, which=w)) for w in ("H1", "H2")]
+        else:
+            out.append(f)
+    return out
 
 
 def _unlabelled(text: str) -> str:

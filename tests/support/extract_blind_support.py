@@ -16,7 +16,7 @@ from schedules.extract import extract
 from schedules.extract.evaluate import Score, score
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-YEAR = 2026  # as bench/extract_scoring.py (bench/extract_accuracy.py, extract_blind.py, extract_blind2.py)
+YEAR = 2026  # as bench/extract_scoring.py (bench/extract_accuracy.py, extract_blind.py, extract_blind_tables.py)
 
 
 def tables(directory: Path) -> list[Path]:
@@ -32,6 +32,14 @@ def changed_files(directory: Path, sha256: dict[str, str]) -> list[str]:
     """The files of `directory` whose sha256 is no longer the recorded one."""
     return [name for name, digest in sha256.items()
             if hashlib.sha256((directory / name).read_bytes()).hexdigest() != digest]
+
+
+def assert_unchanged(directory: Path, sha256: dict[str, str]) -> None:
+    """The fixtures still have the digests recorded before their first run, and SHA256SUMS lists the same."""
+    changed = changed_files(directory, sha256)
+    assert not changed, f"blind fixtures edited after their first run: {changed}"
+    recorded = dict(reversed(line.split()) for line in (directory / "SHA256SUMS").read_text().splitlines() if line)
+    assert recorded == sha256
 
 
 def score_table(table: Path) -> Score:

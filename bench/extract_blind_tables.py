@@ -1,12 +1,13 @@
-"""import-list accuracy on blind round 2 (lists written without reading the extractor), or on any
-directory of expected tables.
+"""import-list accuracy on a directory of blind expected tables (lists written without reading the
+extractor): blind round 2 by default, rounds 3 and 4 by naming their directory.
 
+Formerly bench/extract_blind2.py (tests/fixtures/holdout_blind2/README.md, checksummed, still names it).
 bench/extract_blind.py scores one fixed directory; this script takes the directory as an argument and
 shares its scoring pieces (bench/extract_scoring.py: same year, same goal, same Score). The round-2 lists and tables
 (tests/fixtures/holdout_blind2/) were written, and their checksums recorded in SHA256SUMS there, before
 the importer was first run on them; bench/RESULTS.md records that first run.
 
-    .venv/bin/python bench/extract_blind2.py [-v] [EXPECTED_DIR]
+    .venv/bin/python bench/extract_blind_tables.py [-v] [EXPECTED_DIR]
 """
 
 from __future__ import annotations
