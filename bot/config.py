@@ -34,6 +34,23 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path("data"))
     tz: str = "Asia/Shanghai"
     webhook_secret: str = ""
+    # 叫应 by phone and SMS (Alibaba Cloud); no keys: `dutybot run` starts the provider sandbox.
+    aliyun_access_key_id: str = ""
+    aliyun_access_key_secret: str = ""
+    aliyun_voice_endpoint: str = "https://dyvmsapi.aliyuncs.com/"
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    phone_caller_number: str = ""
+    phone_call_template: str = ""
+    phone_ack_template: str = ""
+    phone_notice_template: str = ""
+    sms_sign_name: str = ""
+    sms_template: str = ""
+    sms_notice_template: str = ""
+    phone_listen: str = "0.0.0.0:8090"  # receipts and the SMS 收到 link are served here
+    public_url: str = ""  # how phones reach phone_listen (the SMS link's base)
+    phone_secret: str = ""  # in the receipt address, and the key of the SMS links' MACs
+    phone_timeout: float = 10.0  # seconds to wait for the provider's answer before falling back
+    paid_broadcast: bool = False  # TELEGRAM_PAID_BROADCAST=1: red warnings' calls may use paid broadcast
     lease_seconds: float = 15.0  # the leader lease (several processes on one database)
     lease_renew_seconds: float = 5.0
     web_listen: str = "127.0.0.1:8080"  # the web console (bot/web); empty: not served by `dutybot run`
@@ -58,6 +75,22 @@ class Settings:
             data_dir=data_dir,
             tz=os.environ.get("TZ") or "Asia/Shanghai",
             webhook_secret=os.environ.get("WEBHOOK_SECRET", ""),
+            aliyun_access_key_id=os.environ.get("ALIYUN_ACCESS_KEY_ID", ""),
+            aliyun_access_key_secret=os.environ.get("ALIYUN_ACCESS_KEY_SECRET", ""),
+            aliyun_voice_endpoint=os.environ.get("ALIYUN_VOICE_ENDPOINT") or cls.aliyun_voice_endpoint,
+            aliyun_sms_endpoint=os.environ.get("ALIYUN_SMS_ENDPOINT") or cls.aliyun_sms_endpoint,
+            phone_caller_number=os.environ.get("PHONE_CALLER_NUMBER", ""),
+            phone_call_template=os.environ.get("PHONE_CALL_TEMPLATE", ""),
+            phone_ack_template=os.environ.get("PHONE_ACK_TEMPLATE", ""),
+            phone_notice_template=os.environ.get("PHONE_NOTICE_TEMPLATE", ""),
+            sms_sign_name=os.environ.get("SMS_SIGN_NAME", ""),
+            sms_template=os.environ.get("SMS_TEMPLATE", ""),
+            sms_notice_template=os.environ.get("SMS_NOTICE_TEMPLATE", ""),
+            phone_listen=os.environ.get("PHONE_LISTEN") or cls.phone_listen,
+            public_url=os.environ.get("PUBLIC_URL", ""),
+            phone_secret=os.environ.get("PHONE_SECRET", ""),
+            phone_timeout=float(os.environ.get("PHONE_TIMEOUT") or 10.0),
+            paid_broadcast=os.environ.get("TELEGRAM_PAID_BROADCAST", "") == "1",
             lease_seconds=_seconds("LEASE_SECONDS", 15.0),
             lease_renew_seconds=_seconds("LEASE_RENEW_SECONDS", 5.0),
             web_listen=os.environ.get("WEB_LISTEN", "127.0.0.1:8080"),
@@ -74,6 +107,10 @@ class Settings:
             return ZoneInfo(self.tz)
         except Exception:  # TZ may hold a POSIX string like "UTC0"; display in Shanghai time then
             return ZoneInfo("Asia/Shanghai")
+
+    @property
+    def phone_enabled(self) -> bool:
+        return bool(self.aliyun_access_key_id and self.aliyun_access_key_secret)
 
     @property
     def uses_real_telegram(self) -> bool:

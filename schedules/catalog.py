@@ -163,6 +163,7 @@ class Person:
     position: str = ""
     roles: tuple[str, ...] = ()
     telegram_id: int | None = None
+    phone: str | None = None  # for 叫应 voice calls and SMS
     deputy: str | None = None
     superior: str | None = None
     office: bool = False
@@ -245,8 +246,14 @@ class CalloutPolicy:
     who: Who
     ack_within: timedelta = timedelta(minutes=3)
     recall_every: timedelta = timedelta(minutes=1)  # between re-calls once the ack deadline passed
-    recalls: int = 3  # re-calls before escalating
-    escalate: tuple[str, ...] = ("superior", "office")  # "deputy", "superior", "office" or person ids
+    recalls: int = 0  # Telegram re-calls before the escalation chain starts
+    # Steps after the Telegram calls, each "a+b+…" of people (deputy, superior, office, a person) and
+    # channels (voice, sms): a step of channels only phones or texts the silent one; people with a
+    # channel get a Telegram call plus that channel. The default is the practice of county offices:
+    # unanswered after ack_within → phoned, redialled 3 times (redial_every apart, within 5
+    # minutes), then the superior and the office, by Telegram and SMS, with the 未叫醒 list.
+    escalate: tuple[str, ...] = ("voice", "voice", "voice", "voice", "superior+office+sms")
+    redial_every: timedelta = timedelta(seconds=100)  # wait after a voice/SMS step before the next step
     report_within: timedelta = timedelta(minutes=15)
     summary_within: timedelta = timedelta(minutes=30)
     line: int = 0

@@ -53,6 +53,9 @@ LEVEL_ALIASES = {"red": Level.RED, "红": Level.RED, "红色": Level.RED,
                  "yellow": Level.YELLOW, "黄": Level.YELLOW, "黄色": Level.YELLOW,
                  "blue": Level.BLUE, "蓝": Level.BLUE, "蓝色": Level.BLUE}
 ESCALATION_STEPS = ("deputy", "superior", "office")
+CHANNEL_STEPS = ("voice", "sms")
+# Mainland mobile numbers and landlines (area code, optional dash, optional extension-free number).
+PHONE_RE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 # The fewest days a period of each kind can have: `spread` cannot cut it into more parts than that.
 SHORTEST_PERIOD_DAYS = {PeriodKind.DAY: 1, PeriodKind.WEEK: 7, PeriodKind.XUN: 8, PeriodKind.HALFMONTH: 13,
                         PeriodKind.MONTH: 28,
@@ -443,7 +446,7 @@ class _CatalogReader(_Reader):
         fields = self.mapping(node, "person")
         if fields is None:
             return None
-        self.unknown_keys(fields, {"id", "name", "unit", "position", "roles", "telegram_id", "deputy",
+        self.unknown_keys(fields, {"id", "name", "unit", "position", "roles", "telegram_id", "phone", "deputy",
                                    "superior", "office", "from", "to", "digest"}, "person")
         name = self.string(_get(fields, "name"), "name")
         if not name:
@@ -456,12 +459,24 @@ class _CatalogReader(_Reader):
             unit=self.string(_get(fields, "unit"), "unit") or "",
             position=self.string(_get(fields, "position"), "position") or "",
             roles=self.strings(_get(fields, "roles"), "roles"), telegram_id=telegram_id or None,
+            phone=self.phone(_get(fields, "phone")),
             deputy=self.string(_get(fields, "deputy"), "deputy"),
             superior=self.string(_get(fields, "superior"), "superior"),
             office=self.boolean(_get(fields, "office"), False, "office"),
             term_from=self.day(_get(fields, "from"), "from"), term_to=self.day(_get(fields, "to"), "to"),
             digest=self.digest_mode(_get(fields, "digest")),
         ), node
+
+    def phone(self, node: _Node | None) -> str | None:
+        if node is None or node.value in (None, ""):
+            return None
+        text = re.sub(r"[\s()]", "", str(node.value))
+        match = PHONE_RE.match(text)
+        if not match:
+            self.error(node, f"电话号码格式不对 {node.value!r} / bad phone number; a mainland mobile (13800138000) "
+                             "or a landline with area code (0571-12345678)")
+            return None
+        return match.group(1).replace("-", "")
 
     def digest_mode(self, node: _Node | None) -> str:
         if node is None or node.value is None:
@@ -691,8 +706,8 @@ class _CatalogReader(_Reader):
                 self.error(key, f"未知预警级别 {name!r} / unknown warning level; use red/orange/yellow/blue or 红/橙/黄/蓝")
                 continue
             pf = self.mapping(value, f"callouts.{name}") or {}
-            self.unknown_keys(pf, {"who", "ack_within", "recall_every", "recalls", "escalate", "report_within",
-                                   "summary_within"}, f"callouts.{name}")
+            self.unknown_keys(pf, {"who", "ack_within", "recall_every", "recalls", "escalate", "redial_every",
+                                   "report_within", "summary_within"}, f"callouts.{name}")
             base = CalloutPolicy(level=level, who=Who())
             out.append((CalloutPolicy(
                 level=level, who=self.who(_get(pf, "who")),
@@ -700,6 +715,7 @@ class _CatalogReader(_Reader):
                 recall_every=self.duration(_get(pf, "recall_every"), base.recall_every, "recall_every"),
                 recalls=self.integer(_get(pf, "recalls"), base.recalls, "recalls"),
                 escalate=self.strings(_get(pf, "escalate"), "escalate") if _get(pf, "escalate") else base.escalate,
+                redial_every=self.duration(_get(pf, "redial_every"), base.redial_every, "redial_every"),
                 report_within=self.duration(_get(pf, "report_within"), base.report_within, "report_within"),
                 summary_within=self.duration(_get(pf, "summary_within"), base.summary_within, "summary_within"),
                 line=value.line,
@@ -899,18 +915,30 @@ class _Validator:
         if not policy.escalate:
             self.r.error(where, "叫应策略无法升级：escalate 为空 / callout policy cannot escalate: empty chain")
             return
+        people_steps: list[str] = []
         for step in policy.escalate:
-            if step not in ESCALATION_STEPS and not self.c.find_person(step):
-                self.r.error(where, f"未知升级对象 “{step}” / unknown escalation step; use deputy, superior, office or a person")
-        if "office" in policy.escalate and not self.c.office:
+            parts = [p.strip() for p in step.split("+")]
+            for part in parts:
+                if part in CHANNEL_STEPS:
+                    continue
+                if part not in ESCALATION_STEPS and not self.c.find_person(part):
+                    self.r.error(where, f"未知升级对象 “{part}” / unknown escalation step; use deputy, superior, "
+                                        "office, a person, voice or sms (joined with +)")
+                    return
+                people_steps.append(part)
+        if not people_steps:  # phoning the silent one is not enough: somebody must hear of the silence
+            self.r.error(where, "叫应策略无法升级：escalate 只有 voice/sms，没有人 / callout policy reaches "
+                                "nobody else: add deputy, superior, office or a person")
+            return
+        if "office" in people_steps and not self.c.office:
             self.r.error(where, "升级到 office 但没有安委办人员（office: true）/ escalates to office but nobody has office: true")
-        named = [s for s in policy.escalate if s not in ESCALATION_STEPS]
-        personal = [s for s in policy.escalate if s in ("deputy", "superior")]
-        if named or ("office" in policy.escalate and self.c.office) or not personal:
+        named = [s for s in people_steps if s not in ESCALATION_STEPS]
+        personal = [s for s in people_steps if s in ("deputy", "superior")]
+        if named or ("office" in people_steps and self.c.office) or not personal:
             return
         for person in self.c.members(policy.who):
-            if not any(getattr(person, step, None) for step in policy.escalate if step != "office"):
-                self.r.error(where, f"叫应策略无法升级：{person.name} 没有 {'/'.join(policy.escalate)} / "
+            if not any(getattr(person, step, None) for step in personal):
+                self.r.error(where, f"叫应策略无法升级：{person.name} 没有 {'/'.join(personal)} / "
                                     f"callout policy cannot escalate for {person.name}")
                 return
 

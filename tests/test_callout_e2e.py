@@ -20,6 +20,7 @@ from bot.texts import common as CT
 
 pytest_plugins = ["support.harness"]
 from conftest import make_database_url  # noqa: E402
+from support.callout_fixtures import ack_button  # noqa: E402
 from support.harness import Harness, eventually  # noqa: E402
 
 CATALOG = """\
@@ -82,14 +83,6 @@ async def h_any(database_url, tmp_path):
     harness = await _started(database_url, tmp_path)
     yield harness
     await harness.__aexit__(None, None, None)
-
-
-def ack_button(message: dict) -> str | None:
-    for row in (message.get("reply_markup") or {}).get("inline_keyboard") or []:
-        for b in row:
-            if b.get("callback_data", "").startswith("c:ack:"):
-                return b["callback_data"]
-    return None
 
 
 def buttons(message: dict) -> dict[str, str]:

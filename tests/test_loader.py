@@ -279,3 +279,24 @@ def test_assessment_with_an_unknown_role_or_unit(capsys):
     expect(lines, path, n + 3, 16, "未知单位 “财务部”")
     expect(lines, path, n + 6, 34, "未知角色 “书记”")
     assert len(lines) == 2
+
+
+def test_phones_and_channel_steps_are_validated(capsys):
+    path, lines = check(capsys, "callout_phones.yaml")
+    assert len(lines) == 4, lines
+    expect(lines, path, 4, 36, "电话号码格式不对", "bad phone number")
+    expect(lines, path, 6, 49, "电话号码格式不对")
+    expect(lines, path, 10, 15, "未知升级对象 “fax”", "voice or sms")
+    expect(lines, path, 13, 15, "只有 voice/sms，没有人", "reaches nobody else")
+
+
+def test_phone_numbers_are_normalised_and_channel_steps_kept():
+    catalog = load_catalog_text(
+        'roles: {负责人: 负责人}\npeople:\n  - {name: 甲, roles: [负责人], phone: "+86 138 0013 8000"}\n'
+        '  - {name: 乙, roles: [负责人], superior: 甲, phone: "0571-88888888"}\n'
+        "  - {name: 丙, office: true}\n"
+        "callouts:\n  red:\n    who: [负责人]\n    escalate: [voice, voice, sms+superior+office]\n    redial_every: 90s\n",
+        "phones.yaml")
+    assert [p.phone for p in catalog.people] == ["13800138000", "057188888888", None]
+    policy = next(iter(catalog.callouts.values()))
+    assert policy.escalate == ("voice", "voice", "sms+superior+office") and policy.redial_every.total_seconds() == 90

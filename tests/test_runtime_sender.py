@@ -42,7 +42,7 @@ async def test_nothing_lost_under_429_and_5xx(database_url, tmp_path):
         queue(h, [(9000 + n % 25, body, outbox.ROUTINE) for n, body in enumerate(texts)])
         await h.drain_outbox(timeout=40)
         stats = await h.users.stats()
-        assert stats["rate_limited"] > 0 and stats["faults_served"] > 0
+        assert stats["rate_limited"] > 0 and stats["faults_served"] > 0, stats
         got = [m["text"] for m in await h.messages()]
         assert sorted(got) == texts  # every message once: refused requests are never delivered
         assert states(h) == {"sent": 30}
@@ -137,3 +137,29 @@ async def test_a_text_over_telegrams_limit_goes_out_in_parts(sqlite_harness):
     assert len(msgs) == 3 and all(len(m["text"]) <= 4096 for m in msgs)
     assert "\n".join(m["text"] for m in msgs) == "\n".join(lines)
     assert msgs[-1]["reply_markup"] and not msgs[0]["reply_markup"]
+
+
+async def test_paid_broadcast_rows_pass_the_30_per_second_limit_others_keep_it(sqlite_url, tmp_path):
+    # Telegram's limits (30/s overall); the sender paces ordinary rows at ~30/s but red-warning
+    # calls marked "broadcast" go with allow_paid_broadcast at up to 1,000/s: the sandbox counts
+    # those against its own 1,000/s window, so they are never refused.
+    from bot.telegram.app import RuntimeOptions
+
+    options = RuntimeOptions(scheduler=False, reconcile_on_start=False,
+                             sender={"paid_broadcast": True, "max_in_flight": 128, "claim_batch": 64,
+                                     "chat_interval": 1.05})
+    async with Harness(sqlite_url, tmp_path, limits=Limits(), allow_unknown_chats=True, runtime_options=options) as h:
+        with h.session() as s:
+            rows = []
+            for n in range(120):
+                payload = outbox.text(f"red {n:03d}")
+                payload["broadcast"] = True
+                rows.append(Outbox(chat_id=20_000 + n, payload=payload, dedupe_key=f"paid:{n}", priority=outbox.CALLOUT))
+            rows += [Outbox(chat_id=30_000 + n, payload=outbox.text(f"plain {n}"), dedupe_key=f"plain:{n}",
+                            priority=outbox.ROUTINE) for n in range(10)]
+            enqueue_many(s, rows)
+        await h.drain_outbox(timeout=60)
+        stats = await h.users.stats()
+        assert states(h) == {"sent": 130}
+        assert stats["rate_limited"] == 0 and stats["paid_broadcast"] == 120  # the plain ones were not paid
+        assert stats["max_per_chat_per_sec"] <= 1

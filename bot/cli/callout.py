@@ -2,6 +2,7 @@
 
     dutybot callout list [--all] [--format table|json]
     dutybot callout status ID [--format table|json]
+    dutybot callout summary ID TEXT [--by PERSON]      record the summary due after 解除
 
 status gives per recipient: person, first_sent_at, calls_made, acked_at, escalated_to, report_at
 (ISO 8601, +08:00); see bot/services/callouts/records.py for every field of the JSON.
@@ -33,6 +34,11 @@ def register(sub) -> None:
     s.add_argument("id", type=int)
     s.add_argument("--format", choices=["table", "json"], default="table")
     s.set_defaults(func=status)
+    sm = inner.add_parser("summary", help="记录解除后的叫应总结 / record the summary due after lifting")
+    sm.add_argument("id", type=int)
+    sm.add_argument("text")
+    sm.add_argument("--by", default=None, help="总结人（人员 id 或姓名）/ who wrote it")
+    sm.set_defaults(func=record_summary)
     ls = inner.add_parser("list", help="叫应列表（默认只列未解除的）/ active callouts (--all: every one)")
     ls.add_argument("--all", action="store_true")
     ls.add_argument("--format", choices=["table", "json"], default="table")
@@ -58,12 +64,19 @@ def status(args, ctx) -> int:
           f"发布 {_short(data['issued_at'])}" + (f" · 解除 {_short(data['lifted_at'])}" if data["lifted_at"] else ""))
     print(f"应叫应 {c['total']} · 已发出 {c['sent']} · 已收到 {c['acked']} · 再叫应中 {c['recalling']} · "
           f"已升级 {c['escalated']} · 已报告 {c['reported']}")
+    if data["summary_state"]:
+        state = T.SUMMARY_STATES[data["summary_state"]].format(due=_short(data["summary_due_at"]),
+                                                               at=_short(data["summary_at"]))
+        print(f"总结 summary：{state}")
     print()
     print_table(
-        ["人员 person", "首次发出 first_sent", "叫应次数 calls", "收到 acked", "升级至 escalated_to",
-         "报告 report", "措施 measures"],
+        ["人员 person", "首次发出 first_sent", "叫应次数 calls", "电话/短信 phone/sms", "收到 acked",
+         "升级至 escalated_to", "停止 released", "报告 report", "措施 measures"],
         [(t["person"] + ("（升级）" if t["reason"] == "escalation" else ""), _short(t["first_sent_at"]),
-          t["calls_made"], _short(t["acked_at"]), "、".join(t["escalated_to"]),
+          t["calls_made"], f"{t['phone_calls']}/{t['sms_sent']}",
+          _short(t["acked_at"]) + (f"（{T.CHANNEL_NAMES[t['channel_acked']]}）"
+                                   if t["channel_acked"] not in (None, "telegram") else ""),
+          "、".join(t["escalated_to"]), _short(t["released_at"]),
           _short(t["report_at"]) + ("（逾期）" if t["report_late"] else ""), "、".join(t["measures"]))
          for t in data["targets"]],
         out=sys.stdout)
@@ -91,4 +104,24 @@ def list_callouts(args, ctx) -> int:
                 [(r["id"], T.LEVEL_NAMES.get(r["level"], r["level"]), r["hazard"], _short(r["issued_at"]),
                   _short(r["lifted_at"]), f"{r['acked']}/{r['total']}", r["reported"]) for r in rows],
                 out=sys.stdout)
+    return 0
+
+
+def record_summary(args, ctx) -> int:
+    from bot import clock
+    from bot.services.callouts import summary
+
+    with ctx.store.session() as s:
+        by = None
+        if args.by:
+            person = ctx.catalog.find_person(args.by)
+            if person is None:
+                raise CommandError(f"未知人员 / unknown person: {args.by}")
+            by = person.id
+        try:
+            c = summary.record(s, args.id, args.text, by=by, now=clock.now())
+        except callouts.CalloutError as e:
+            raise CommandError(str(e)) from None
+        late = T.SUMMARY_LATE_MARK if summary.state(c, clock.now()) == "late" else ""
+        print(T.SUMMARY_SAVED.format(cid=c.id, clock=fmt.clock(c.summary_at), late=late))
     return 0

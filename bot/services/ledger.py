@@ -1,7 +1,7 @@
 """The hash chain that makes the record tamper-evident.
 
 Each append-only record (check-in, evidence, callout ack, callout report, exemption decision,
-exemption revocation) gets
+exemption revocation, check-in correction) gets
 a ledger entry: content_hash = SHA-256 of the record's canonical JSON, hash = SHA-256 of
 (prev_hash + kind + ref_id + content_hash). UNIQUE(prev_hash) means two writers racing for the
 head cannot both succeed; the loser retries on the new head.
@@ -82,7 +82,14 @@ def _evidence(row: Any) -> dict[str, Any]:
 
 
 def _ack(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "callout_id": row.callout_id, "person_id": row.person_id, "acked_at": row.acked_at}
+    content = {"id": row.id, "callout_id": row.callout_id, "person_id": row.person_id, "acked_at": row.acked_at}
+    if getattr(row, "acked_channel", None) not in (None, "telegram"):  # answers before channels keep their hash
+        content["channel"] = row.acked_channel
+    return content
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "summary_at": row.summary_at, "summary_by": row.summary_by, "text": row.summary_text}
 
 
 def _report(row: Any) -> dict[str, Any]:
@@ -104,8 +111,13 @@ def _revocation(row: Any) -> dict[str, Any]:
             "revoked_at": row.revoked_at, "reinstated": sorted(row.reinstated or [])}
 
 
+def _correction(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "checkin_id": row.checkin_id, "person_id": row.person_id, "action": row.action,
+            "to_instance_id": row.to_instance_id, "new_checkin_id": row.new_checkin_id, "at": row.at}
+
+
 CONTENT = {"checkin": _checkin, "evidence": _evidence, "ack": _ack, "report": _report, "exemption": _exemption,
-           "revocation": _revocation}
+           "revocation": _revocation, "correction": _correction, "summary": _summary}
 
 
 def record(session: Session, kind: str, row: Any, at: datetime) -> LedgerEntry:

@@ -61,6 +61,7 @@ class Person(SQLModel, table=True):
     position: str = ""
     roles: list[str] = _json(list)
     telegram_id: int | None = Field(default=None, sa_type=BigInteger, unique=True, index=True)
+    phone: str | None = Field(default=None, max_length=32)  # for 叫应 calls and SMS; shown to the office only
     deputy_id: str | None = None
     superior_id: str | None = None
     is_office: bool = False
@@ -203,13 +204,15 @@ class CheckInDraft(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     prompt_outbox_id: int | None = None
     checkin_id: int | None = None
+    # The duties of the reminder or digest this replies to (Telegram's reply): they come first.
+    reply_instances: list[int] = _json(list)
 
 
 class LedgerEntry(SQLModel, table=True):
     """The hash chain over every append-only record: verify walks it in seq order."""
 
     seq: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=20)  # checkin | evidence | ack | report | exemption
+    kind: str = Field(max_length=20)  # checkin | evidence | ack | report | exemption | correction
     ref_id: int
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     content_hash: str = Field(max_length=64)
@@ -269,6 +272,11 @@ class Callout(SQLModel, table=True):
     board_outbox_id: int | None = None
     lifted_at: datetime | None = _dt()
     lifted_by: str | None = None
+    # The summary (总结) due policy.summary_within after lifting; reminded once at the deadline.
+    summary_at: datetime | None = _dt()
+    summary_by: str | None = None
+    summary_text: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
+    summary_reminded_at: datetime | None = _dt()
 
 
 class CalloutTarget(SQLModel, table=True):
@@ -290,6 +298,9 @@ class CalloutTarget(SQLModel, table=True):
     report_at: datetime | None = _dt()
     report_measures: list[str] = _json(list)
     report_text: str = Field(default="", sa_type=Text)
+    acked_channel: str | None = None  # telegram | voice | sms: how 收到 came
+    released_at: datetime | None = _dt()  # an escalation target let go: the silent person answered
+    chain_step: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # next escalation step
 
 
 # ---------------------------------------------------------------------------------------------
@@ -464,3 +475,32 @@ __all__ = [
     "Unit", "UTCDateTime", "utcnow", "ReminderItem", "PersonSetting", "CheckInCorrection", "WebLink", "WebSession",
     "ExportJob", "ExemptionRevocation", "CalendarFeed",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# 叫应 by phone and SMS (bot/services/callouts/contacts.py).
+# ---------------------------------------------------------------------------------------------
+class CalloutContact(SQLModel, table=True):
+    """One phone call or SMS of a callout: queued by the timeline, placed by the phone worker,
+    settled by the provider's receipt. Never deleted: the record shows every attempt."""
+
+    __table_args__ = (Index("ix_calloutcontact_due", "state", "not_before"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(unique=True, max_length=200)
+    callout_id: int = Field(index=True)
+    target_id: int = Field(index=True)  # the CalloutTarget called or told
+    person_id: str = Field(max_length=80)
+    channel: str  # voice | sms
+    purpose: str = "call"  # call (the warning, press 1) | notice (escalation, 未叫醒, release)
+    phone: str = Field(max_length=32)
+    params: dict = _json(dict)  # template parameters
+    state: str = "queued"  # queued | placing | placed | acked | answered | no_answer | busy | power_off | unreachable | delivered | undelivered | error | cancelled
+    provider_id: str | None = Field(default=None, unique=True, max_length=120)  # CallId / BizId
+    status_code: str = ""  # the provider's last status code
+    error: str = Field(default="", sa_type=Text)
+    attempts: int = 0
+    not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_until: datetime | None = _dt()
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    placed_at: datetime | None = _dt()
+    result_at: datetime | None = _dt()

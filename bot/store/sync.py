@@ -95,6 +95,7 @@ def sync_catalog(session: Session, catalog: Catalog, now: datetime) -> SyncRepor
             "deputy_id": catalog.find_person(p.deputy).id if p.deputy else None,
             "superior_id": catalog.find_person(p.superior).id if p.superior else None,
             "is_office": p.office, "term_from": _day(p.term_from), "term_to": _day(p.term_to),
+            "phone": p.phone,
         }
         # A binding made through an invite survives a sync; a telegram_id in the file pre-binds.
         if p.telegram_id:

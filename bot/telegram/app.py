@@ -123,7 +123,9 @@ class Runtime:
         self.options = options or RuntimeOptions()
         self.app, self.modules = build_application(ctx, token)
         self.inbox = Inbox(ctx.store, self.app)
-        self.sender = Sender(ctx.store, self.app.bot, data_dir=ctx.settings.data_dir, **self.options.sender)
+        paid = {"paid_broadcast": True, "max_in_flight": 64, "claim_batch": 64} if ctx.settings.paid_broadcast else {}
+        self.sender = Sender(ctx.store, self.app.bot, data_dir=ctx.settings.data_dir,
+                             **{**paid, **self.options.sender})
         self.reminders = ReminderScheduler(ctx, self.app.job_queue.scheduler)
         self.leadership = Leadership(ctx.store, lease_seconds=ctx.settings.lease_seconds,
                                      renew_seconds=ctx.settings.lease_renew_seconds,

@@ -28,6 +28,11 @@ How it works
   send recorded is one group interval old, so the old leader's last sends still count against the
   limits (after a crash the lease has long run out; after a graceful hand-over it is ~1 s).
 
+Paid broadcast: with `paid_broadcast=True` (TELEGRAM_PAID_BROADCAST=1), rows whose payload has
+`"broadcast": true` (a red warning's calls) go out with allow_paid_broadcast, paced by their own
+`paid_rate` (Telegram allows up to 1,000 such messages a second, paid in Stars) instead of
+`global_rate`; every other row keeps the ordinary pace. Without it the marker is ignored.
+
 Payloads: see bot/services/outbox.py. One extension: `"if_open": <DutyInstance id>` skips the
 message (state `skipped`) when that instance is no longer open or already has enough check-ins by
 the time it would go out (a reminder queued behind a backlog, or a snoozed one).
@@ -48,7 +53,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, or_, update
+from sqlalchemy import bindparam, event, or_, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -163,11 +168,15 @@ class _Pacer:
 class Sender:
     def __init__(self, store: Store, bot: Bot, *, data_dir: Path | str = "data", global_rate: float = 29.6,
                  chat_interval: float = 1.05, group_interval: float = 3.1, max_in_flight: int = 32,
-                 lease: float = 4.0, poll_interval: float = 0.5, max_backoff: float = 300.0):
+                 lease: float = 4.0, poll_interval: float = 0.5, max_backoff: float = 300.0,
+                 paid_broadcast: bool = False, paid_rate: float = 990.0, claim_batch: int = 16):
         self.store = store
         self.bot = bot
         self.data_dir = Path(data_dir)
         self.pacer = _Pacer(global_rate)
+        self.paid_broadcast = paid_broadcast
+        self.paid_pacer = _Pacer(paid_rate)
+        self.claim_batch = claim_batch
         self.chat_interval = chat_interval
         self.group_interval = group_interval
         self.max_in_flight = max_in_flight
@@ -182,6 +191,8 @@ class Sender:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._remove_listener: Callable[[], None] | None = None
+        self._sent_batch: list[dict] = []
+        self._committer: asyncio.Task | None = None
         self.may_send: Callable[[], bool] = lambda: True
         self.holder = "sender"  # claimed_by; the Runtime sets the process's holder id
         self._sending = False  # may_send() at the last look
@@ -226,7 +237,7 @@ class Sender:
                 for n, row in enumerate(claimed):
                     if stop.is_set():
                         break
-                    await self.pacer.acquire()
+                    await (self.paid_pacer if self._paid(row) else self.pacer).acquire()
                     if not self.may_send():  # stopped leading meanwhile: give the rest back
                         await self._give_back([r.id for r in claimed[n:]])
                         break
@@ -236,6 +247,9 @@ class Sender:
         finally:
             if pending is not None:
                 await asyncio.gather(pending, return_exceptions=True)  # its rows are released on the way out
+
+    def _paid(self, row: _Claimed) -> bool:
+        return self.paid_broadcast and bool(row.payload.get("broadcast")) and row.payload.get("method") == "sendMessage"
 
     def _start_claim(self) -> asyncio.Task:
         # Cleared before looking, so a row queued while we look still wakes the next wait.
@@ -250,7 +264,7 @@ class Sender:
             if free <= 0:
                 return []
             try:
-                rows = await asyncio.to_thread(self._claim, min(free, 16), held, most)
+                rows = await asyncio.to_thread(self._claim, min(free, self.claim_batch), held, most)
             except Exception:
                 log.exception("claiming outbox rows failed; retrying")
                 return None
@@ -376,7 +390,7 @@ class Sender:
     def _extend(self, ids: list[int]) -> None:
         until = clock.now() + timedelta(seconds=self.lease)
         with self.store.session() as s:
-            s.exec(update(Outbox).where(Outbox.id.in_(ids), Outbox.state == "sending",  # type: ignore[union-attr]
+            s.exec(update(Outbox).where(Outbox.id.in_(sorted(ids)), Outbox.state == "sending",  # type: ignore[union-attr]
                                         Outbox.claimed_by == self.holder)
                    .values(claimed_until=until))  # type: ignore[call-overload]
 
@@ -459,10 +473,48 @@ class Sender:
         self.stats.sent += 1
         self.stats.first_send = self.stats.first_send or now_m
         self.stats.last_send = now_m
-        values: dict[str, Any] = {"state": "sent", "sent_at": clock.now(), "last_error": None}
-        if message_id is not None:
-            values["tg_message_id"] = message_id
-        await asyncio.to_thread(self._finish, row.id, **values)
+        if not self._paid(row) or message_id is None:
+            values: dict[str, Any] = {"state": "sent", "sent_at": clock.now(), "last_error": None}
+            if message_id is not None:
+                values["tg_message_id"] = message_id
+            await asyncio.to_thread(self._finish, row.id, **values)
+            return
+        # Paid broadcast: group commit. Rows sent while the previous batch is being written go in
+        # the next one, so 1,000/s is not capped by one database commit per message (SQLite: ~100/s).
+        # The row stays in flight (lease renewed) until its batch is committed. Only these rows:
+        # at 30/s one commit each costs nothing, and a process killed mid-batch would leave a
+        # batch of sends unrecorded (sent again by the next leader).
+        done = asyncio.get_running_loop().create_future()
+        self._sent_batch.append({"oid": row.id, "at": clock.now(), "mid": message_id, "done": done})
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_sent(), name="outbox-sent-commit")
+        await done
+
+    async def _commit_sent(self) -> None:
+        pending: list[dict] = []
+        delay = 0.05
+        while self._sent_batch or pending:
+            batch, self._sent_batch = pending + self._sent_batch, []
+            try:
+                await asyncio.to_thread(self._finish_sent, [{k: v for k, v in b.items() if k != "done"} for b in batch])
+            except Exception:  # a deadlock with a lease renewal, the database away: try again
+                # The rows stay in flight meanwhile, so their lease is renewed and nobody sends them again.
+                log.warning("recording %d sent rows failed; retrying", len(batch), exc_info=True)
+                pending = batch
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            pending, delay = [], 0.05
+            for b in batch:
+                b["done"].set_result(None)
+
+    def _finish_sent(self, rows: list[dict]) -> None:
+        table = Outbox.__table__
+        rows = sorted(rows, key=lambda r: r["oid"])  # the lease renewal locks in id order too
+        with self.store.session() as s:
+            s.execute(update(table).where(table.c.id == bindparam("oid"), table.c.claimed_by == self.holder)
+                      .values(state="sent", sent_at=bindparam("at"), tg_message_id=bindparam("mid"),
+                              claimed_until=None, last_error=None), rows)
 
     def _count(self, err: BaseException) -> None:
         name = type(err).__name__
@@ -481,7 +533,8 @@ class Sender:
                 last = n == len(parts) - 1
                 msg = await self.bot.send_message(row.chat_id, part, reply_markup=markup if last else None,
                                                   parse_mode=p.get("parse_mode"),
-                                                  disable_notification=p.get("silent"))
+                                                  disable_notification=p.get("silent"),
+                                                  allow_paid_broadcast=True if self._paid(row) else None)
             return msg.message_id
         if method in ("sendDocument", "sendPhoto"):
             data: Any = p.get("file_id")

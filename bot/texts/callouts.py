@@ -179,3 +179,27 @@ ERR_CAMPAIGN_ROLE = "未知角色 “{value}” / unknown role"
 ERR_CAMPAIGN_PEOPLE = "按所选角色和单位没有人员 / nobody matches these roles and units"
 CAMPAIGN_LEAD = "【专项检查】{issuer}部署了专项检查，请按期完成并上传检查记录"
 CAMPAIGN_REMIND_LEAD = "【专项检查提醒】临近截止，请尽快完成并上传检查记录"
+
+# -- phone and SMS (叫应 by voice call and text message) -----------------------------------------
+CHANNEL_NAMES = {"telegram": "Telegram", "voice": "电话", "sms": "短信"}
+RELEASED = "✅ {name} 已于 {clock} 应答（{channel}），对其的升级叫应已停止，您无需再处理。"
+SMS_LINK_TITLE = "叫应确认"
+SMS_LINK_ASK = "{level}预警 {hazard}（第 {cid} 号）：{name}，请确认收到。"
+SMS_LINK_BUTTON = "✅ 收到"
+SMS_LINK_DONE = "已确认收到（{clock}）。请尽快报告落实情况。"
+SMS_LINK_AGAIN = "您已于 {clock} 确认收到。"
+SMS_LINK_BAD = "链接无效或已过期。"
+BOARD_NOTE_PHONED = "（电话{n}次）"
+BOARD_WOKEN = "\n电话/短信叫醒：{names}"
+SUMMARY_CHANNEL = "（{channel}）"
+SUMMARY_RELEASED = "已应答而停止升级叫应："
+SUMMARY_DUE_LINE = "\n总结：{state}"
+SUMMARY_STATES = {"due": "待提交（{due} 前）", "done": "已提交 {at}", "late": "逾期提交 {at}", "overdue": "已逾期（应于 {due} 前）"}
+SUMMARY_REMIND = ("⏰ 叫应总结到期：{icon}{level}预警 {hazard} · 第 {cid} 号，解除后 {within} 内应提交总结（{due} 到期）。\n"
+                  "请发送：/summary {cid} 总结内容")
+SUMMARY_SAVED = "第 {cid} 号叫应的总结已记录（{clock}{late}）。"
+SUMMARY_LATE_MARK = "，逾期"
+SUMMARY_USAGE = "用法：/summary 叫应编号 总结内容"
+ERR_SUMMARY_NOT_LIFTED = "第 {cid} 号预警尚未解除，解除后再写总结。 / callout {cid} is not lifted yet"
+ERR_SUMMARY_DONE = "第 {cid} 号叫应的总结已于 {clock} 提交。 / the summary was already recorded"
+ERR_SUMMARY_EMPTY = "总结内容不能为空。 / the summary is empty"

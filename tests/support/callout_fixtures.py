@@ -120,3 +120,12 @@ def callout_db(module_store, cat):
     wipe(module_store)
     seed(module_store, cat)
     return module_store
+
+
+def ack_button(message: dict) -> str | None:
+    """The callback data of a sandbox message's 收到 button, if it has one."""
+    for row in (message.get("reply_markup") or {}).get("inline_keyboard") or []:
+        for b in row:
+            if b.get("callback_data", "").startswith("c:ack:"):
+                return b["callback_data"]
+    return None

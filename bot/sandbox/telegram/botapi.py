@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .files import MAX_DOWNLOAD_BYTES, StoredFile, image_size, photo_ladder
 from .formatting import EntityParseError, parse_text, utf16_len
 from .params import ApiError, Params, Upload, bad_request
-from .world import Chat, MessageRecord, now_ts
+from .world import Chat, MessageRecord, commands_key, now_ts
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -74,8 +74,10 @@ class BotApi:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat
 
-    def _acquire(self, chat: Chat) -> None:
-        retry_after = self.sb.limiter.try_acquire(chat.id)
+    def _acquire(self, chat: Chat, p: Params | None = None) -> None:
+        # allow_paid_broadcast: Telegram lets such messages past the 30/s limit, up to 1,000/s (paid in Stars)
+        paid = bool(p is not None and p.bool("allow_paid_broadcast"))
+        retry_after = self.sb.limiter.try_acquire(chat.id, paid=paid)
         if retry_after is not None:
             raise _too_many_requests(retry_after)
 
@@ -352,7 +354,7 @@ class BotApi:
         raw, plain, entities, parse_mode = self._formatted(p, "text", "entities", MAX_TEXT, required=True)
         markup, inline = self._markup(p)
         reply = self._reply_to(chat, p)
-        self._acquire(chat)
+        self._acquire(chat, p)
         data = self._message(chat, {"text": plain, "entities": entities}, inline_markup=inline, reply=reply)
         return await self._commit(chat, "sendMessage", data, raw_text=raw, parse_mode=parse_mode, markup=markup)
 
@@ -570,8 +572,7 @@ class BotApi:
 
     @staticmethod
     def _commands_key(p: Params) -> str:
-        scope = p.json("scope") or {"type": "default"}
-        return f"{sorted(scope.items())}|{p.str('language_code', '')}"
+        return commands_key(p.json("scope"), p.str("language_code", ""))
 
     async def m_setMyCommands(self, p: Params) -> bool:
         commands = p.json("commands")

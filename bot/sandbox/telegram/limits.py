@@ -21,19 +21,21 @@ class Limits:
     """
 
     global_per_sec: float | None = 30.0
+    paid_per_sec: float | None = 1000.0  # messages sent with allow_paid_broadcast (their own window)
     per_chat_per_sec: float | None = 1.0
     per_group_per_min: int | None = 20
 
     @classmethod
     def unlimited(cls) -> Limits:
-        return cls(global_per_sec=None, per_chat_per_sec=None, per_group_per_min=None)
+        return cls(global_per_sec=None, paid_per_sec=None, per_chat_per_sec=None, per_group_per_min=None)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Limits:
-        known = {k: data[k] for k in ("global_per_sec", "per_chat_per_sec", "per_group_per_min") if k in data}
+        known = {k: data[k] for k in ("global_per_sec", "paid_per_sec", "per_chat_per_sec", "per_group_per_min")
+                 if k in data}
         return cls(**known)
 
 
@@ -96,6 +98,7 @@ class _WindowPeak:
 @dataclass
 class LimitStats:
     accepted: int = 0
+    paid_broadcast: int = 0  # accepted with allow_paid_broadcast
     rate_limited: int = 0
     rate_limited_by_chat: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     global_peak: _WindowPeak = field(default_factory=lambda: _WindowPeak(1.0))
@@ -107,6 +110,7 @@ class LimitStats:
         per_group_min = {str(c): p.peak for c, p in self.group_minute_peaks.items()}
         return {
             "messages_accepted": self.accepted,
+            "paid_broadcast": self.paid_broadcast,
             "rate_limited": self.rate_limited,
             "rate_limited_by_chat": {str(c): n for c, n in self.rate_limited_by_chat.items()},
             "max_global_per_sec": self.global_peak.peak,
@@ -130,6 +134,7 @@ class RateLimiter:
         self._global = (
             SlidingWindow(*_per_second_window(limits.global_per_sec)) if limits.global_per_sec else None
         )
+        self._paid = SlidingWindow(*_per_second_window(limits.paid_per_sec)) if limits.paid_per_sec else None
         self._chat_shape = _per_second_window(limits.per_chat_per_sec) if limits.per_chat_per_sec else None
         self._chats: dict[int, SlidingWindow] = {}
         self._groups: dict[int, SlidingWindow] = {}
@@ -137,10 +142,11 @@ class RateLimiter:
     def reset_stats(self) -> None:
         self.stats = LimitStats()
 
-    def _windows_for(self, chat_id: int) -> list[SlidingWindow]:
+    def _windows_for(self, chat_id: int, paid: bool = False) -> list[SlidingWindow]:
         windows = []
-        if self._global is not None:
-            windows.append(self._global)
+        overall = self._paid if paid else self._global
+        if overall is not None:
+            windows.append(overall)
         if self._chat_shape is not None:
             win = self._chats.get(chat_id)
             if win is None:
@@ -153,10 +159,11 @@ class RateLimiter:
             windows.append(win)
         return windows
 
-    def try_acquire(self, chat_id: int) -> int | None:
-        """Count one message to ``chat_id``; or return retry_after (whole seconds >= 1) and count nothing."""
+    def try_acquire(self, chat_id: int, paid: bool = False) -> int | None:
+        """Count one message to ``chat_id``; or return retry_after (whole seconds >= 1) and count nothing.
+        ``paid`` (allow_paid_broadcast): counted against paid_per_sec instead of global_per_sec."""
         now = self.clock()
-        windows = self._windows_for(chat_id)
+        windows = self._windows_for(chat_id, paid)
         wait = max((w.wait_time(now) for w in windows), default=0.0)
         if wait > 0:
             self.stats.rate_limited += 1
@@ -165,6 +172,7 @@ class RateLimiter:
         for w in windows:
             w.add(now)
         self._record_accepted(chat_id, now)
+        self.stats.paid_broadcast += paid
         return None
 
     def _record_accepted(self, chat_id: int, now: float) -> None:

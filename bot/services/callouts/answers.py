@@ -8,11 +8,13 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.services import ledger, outbox
-from bot.services.callouts import render, reports
+from bot.services import channels, ledger, outbox
+from bot.services.callouts import contacts, render, reports
 from bot.services.callouts.keys import CANCELLED, key
 from bot.services.callouts.lookup import audit
+from bot.services.channels import Message
 from bot.store.models import Callout, CalloutTarget, Outbox, Person
+from bot.texts import callouts as T
 
 
 @dataclass
@@ -22,8 +24,10 @@ class AckResult:
     callout: Callout | None = None
 
 
-def ack(session: Session, target_id: int, person_id: str | None, now: datetime) -> AckResult:
-    """Record 收到 once: the first press wins, later presses change nothing.
+def ack(session: Session, target_id: int, person_id: str | None, now: datetime,
+        channel: str = "telegram") -> AckResult:
+    """Record 收到 once, with the channel it came by: the first answer wins, later ones change nothing.
+    Escalation targets still being called about this person are released at once (`release`).
 
     Only the answer itself is written here (the handler answers the tap right after): the calls'
     edits to 已收到 and the report form are the worker's next step for this target (next_call_at =
@@ -36,17 +40,63 @@ def ack(session: Session, target_id: int, person_id: str | None, now: datetime) 
         return AckResult("not_yours", target, callout)
     done = session.exec(update(CalloutTarget)  # type: ignore[call-overload]
                         .where(CalloutTarget.id == target_id, CalloutTarget.acked_at.is_(None))  # type: ignore[union-attr]
-                        .values(acked_at=now, next_call_at=None if callout.lifted_at else now)
+                        .values(acked_at=now, acked_channel=channel, next_call_at=None if callout.lifted_at else now)
                         .execution_options(synchronize_session=False))
     if done.rowcount == 0:
         session.refresh(target)
         return AckResult("again", target, callout)
     session.refresh(target)
     ledger.record(session, "ack", target, now)
+    contacts.cancel_open(session, [target.id])
+    release(session, callout, target, now)
     if callout.lifted_at is not None:  # the worker no longer looks at a lifted callout: do it now
         follow_up(session, callout, target, session.get(Person, target.person_id), now)
-    audit(session, "callout.ack", person_id, {"callout": callout.id, "target": target.id}, now)
+    audit(session, "callout.ack", person_id, {"callout": callout.id, "target": target.id, "channel": channel}, now)
     return AckResult("acked", target, callout)
+
+
+def release(session: Session, callout: Callout, answered: CalloutTarget, now: datetime) -> list[CalloutTarget]:
+    """`answered` is awake: every escalation target still being called about them (down the whole
+    chain their silence started) stops being called and gets one notice "XX 已于 HH:MM 应答"."""
+    from bot.texts import fmt
+
+    rows = list(session.exec(select(CalloutTarget).where(CalloutTarget.callout_id == callout.id,
+                                                         CalloutTarget.escalated_from_id.is_not(None))))  # type: ignore[union-attr]
+    children: dict[int, list[CalloutTarget]] = {}
+    for t in rows:
+        children.setdefault(t.escalated_from_id, []).append(t)
+    found, todo = [], list(children.get(answered.id, []))
+    while todo:
+        t = todo.pop()
+        found.append(t)
+        todo.extend(children.get(t.id, []))
+    released = [t for t in found if t.acked_at is None and t.released_at is None]
+    if not released:
+        return []
+    person = session.get(Person, answered.person_id)
+    ids = [t.id for t in released]
+    keys = [key(callout.id, t.id, f"call{n}") for t in released for n in range(1, t.calls_made + 1)]
+    if keys:
+        session.exec(update(Outbox).where(col(Outbox.dedupe_key).in_(keys), Outbox.state == "pending")  # type: ignore[call-overload]
+                     .values(state=CANCELLED).execution_options(synchronize_session=False))
+    contacts.cancel_open(session, ids)
+    text = T.RELEASED.format(name=person.name if person else answered.person_id, clock=fmt.clock(now),
+                             channel=T.CHANNEL_NAMES.get(answered.acked_channel or "telegram", ""))
+    for t in released:
+        t.released_at, t.next_call_at = now, None
+        session.add(t)
+        who = session.get(Person, t.person_id)
+        if who is None:
+            continue
+        message = Message(person=who, text=text, dedupe_key=key(callout.id, t.id, f"released:{answered.id}"),
+                          callout_id=callout.id, target_id=t.id, purpose="notice",
+                          params={"name": person.name if person else "", "clock": fmt.clock(now)})
+        if not channels.TELEGRAM.send(session, message, now):  # no Telegram: the notice goes by SMS
+            message.dedupe_key = key(callout.id, t.id, f"sms:released:{answered.id}")
+            contacts.SMS.send(session, message, now)
+    audit(session, "callout.release", answered.person_id, {"callout": callout.id, "answered": answered.id,
+                                                            "released": ids}, now)
+    return released
 
 
 def follow_up(session: Session, callout: Callout, target: CalloutTarget, person: Person, now: datetime,

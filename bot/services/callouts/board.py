@@ -8,12 +8,13 @@ from typing import NamedTuple
 from sqlalchemy import case, func, update
 from sqlmodel import Session, col, select
 
+from bot import clock
 from bot.services import outbox
-from bot.services.callouts import render
+from bot.services.callouts import render, summary
 from bot.services.callouts.keys import BOARD_PRIORITY, CANCELLED, board_kv, key_range
 from bot.services.callouts.lookup import header
 from bot.store import kv
-from bot.store.models import Callout, CalloutTarget, Outbox, Person
+from bot.store.models import Callout, CalloutContact, CalloutTarget, Outbox, Person
 
 BOARD_EVERY = timedelta(seconds=0.25)  # the board chat takes one message a second: no need to render more
 
@@ -35,15 +36,23 @@ def board_snapshot(session: Session, callout_id: int, delivered: int | None = No
     a few small queries whatever the size of the callout (it is rendered while a thousand
     answers come in)."""
     t = CalloutTarget
-    unanswered = t.acked_at.is_(None)  # type: ignore[union-attr]
-    total, sent, acked, recalling, escalated, reported, m1, m2, m3, m4 = session.exec(
+    unanswered = t.acked_at.is_(None) & t.released_at.is_(None)  # type: ignore[union-attr]
+    total, sent, acked, released, recalling, escalated, reported, m1, m2, m3, m4 = session.exec(
         select(func.count(), func.count(case((t.calls_made > 0, 1))), func.count(t.acked_at),
+               func.count(case((t.released_at.is_not(None) & t.acked_at.is_(None), 1))),  # type: ignore[union-attr]
                func.count(case(((t.calls_made >= 2) & unanswered & t.escalated_at.is_(None), 1))),  # type: ignore[union-attr]
                func.count(t.escalated_at), func.count(t.report_at), func.max(t.last_called_at),
                func.max(t.acked_at), func.max(t.escalated_at), func.max(t.report_at))
         .where(t.callout_id == callout_id)).one()
     silent = list(session.exec(select(t).where(t.callout_id == callout_id, unanswered).order_by(t.id).limit(max_names)))
-    ids = {x.person_id for x in silent} | {p for x in silent for p in x.escalated_to or []}
+    woken = list(session.exec(select(t).where(t.callout_id == callout_id, col(t.acked_channel).in_(("voice", "sms")))
+                              .order_by(t.acked_at).limit(20)))
+    phoned = dict(session.exec(select(CalloutContact.target_id, func.count()).where(
+        col(CalloutContact.target_id).in_([x.id for x in silent]), CalloutContact.channel == "voice",
+        CalloutContact.state != "cancelled").group_by(CalloutContact.target_id)).all()) if silent else {}
+    callout = session.get(Callout, callout_id)
+    ids = ({x.person_id for x in silent} | {p for x in silent for p in x.escalated_to or []}
+           | {x.person_id for x in woken})
     names = {pid: _Name(name) for pid, name in session.exec(select(Person.id, Person.name)
                                                               .where(col(Person.id).in_(ids)))} if ids else {}
     moments = [_aware(m) for m in (m1, m2, m3, m4) if m is not None]
@@ -51,7 +60,9 @@ def board_snapshot(session: Session, callout_id: int, delivered: int | None = No
     data = render.BoardData(
         counts={"total": total, "sent": sent, "acked": acked, "recalling": recalling, "escalated": escalated,
                 "reported": reported},
-        silent=silent, silent_total=total - acked, last_event=last, delivered=delivered)
+        silent=silent, silent_total=total - acked - released, last_event=last, delivered=delivered,
+        phoned=phoned, woken=woken, summary=summary.state(callout, clock.now()) if callout else None,
+        summary_due=summary.due_at(callout) if callout else None, summary_at=callout.summary_at if callout else None)
     return data, names
 
 

@@ -13,7 +13,7 @@ from bot.services import outbox
 from bot.services.callouts import reach, render
 from bot.services.callouts.attachments import attachment_payload
 from bot.services.callouts.board import board_snapshot
-from bot.services.callouts.keys import BOARD_PRIORITY, board_kv, key
+from bot.services.callouts.keys import BOARD_PRIORITY, board_kv, call_payload, key
 from bot.services.callouts.lookup import audit, chunks, header
 from bot.services.callouts.policy import MAX_TEXT, CalloutError, parse_level, policy_snapshot
 from bot.services.callouts.timeline import Stepper
@@ -112,7 +112,7 @@ def _first_calls(session: Session, callout: Callout, people: Sequence[Person], h
         common = {"chat_id": p.telegram_id, "person_id": p.id, "priority": outbox.CALLOUT, "created_at": now,
                   "not_before": now, "state": "pending", "attempts": 0}
         messages.append({**common, "dedupe_key": key(callout.id, tid, "call1"),
-                         "payload": outbox.text(body, [[outbox.button(T.ACK_BUTTON, f"c:ack:{tid}")]])})
+                         "payload": call_payload(callout, body, tid)})
         if callout.attachment:
             messages.append({**common, "dedupe_key": key(callout.id, tid, "file"),
                              "payload": attachment_payload(callout.attachment)})

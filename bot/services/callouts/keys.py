@@ -11,7 +11,8 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.services import outbox
-from bot.store.models import Outbox
+from bot.store.models import Callout, Outbox
+from bot.texts import callouts as T
 
 BOARD_PRIORITY = outbox.CALLOUT - 1
 ACTIVE_SENDS = ("pending", "sending")
@@ -34,3 +35,12 @@ def board_kv(callout_id: int) -> str:
 
 def outbox_by_key(session: Session, dedupe_key: str) -> Outbox | None:
     return session.exec(select(Outbox).where(Outbox.dedupe_key == dedupe_key)).first()
+
+
+def call_payload(callout: Callout, body: str, target_id: int) -> dict:
+    """A call with its 收到 button; a red warning's calls are marked `broadcast` (the sender may use
+    Telegram's paid broadcast for them when TELEGRAM_PAID_BROADCAST=1)."""
+    payload = outbox.text(body, [[outbox.button(T.ACK_BUTTON, f"c:ack:{target_id}")]])
+    if callout.level == "red":
+        payload["broadcast"] = True
+    return payload

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.services import outbox
-from bot.services.callouts import render
+from bot.services.callouts import contacts, render
 from bot.services.callouts.board import refresh_board
 from bot.services.callouts.keys import CANCELLED, key
 from bot.services.callouts.lookup import audit, get, header, people_of, targets_of
@@ -33,6 +33,7 @@ def lift(session: Session, callout_id: int, *, now: datetime, lifted_by: str | N
         session.exec(update(Outbox).where(col(Outbox.dedupe_key).in_(keys[chunk:chunk + 500]),  # type: ignore[call-overload]
                                           Outbox.state == "pending").values(state=CANCELLED)
                      .execution_options(synchronize_session=False))
+    contacts.cancel_open(session, [t.id for t in targets])
     for t in targets:
         t.next_call_at = None
         person = people.get(t.person_id)

@@ -22,6 +22,7 @@ def policy_snapshot(policy: CalloutPolicy) -> dict:
         "recall_every": policy.recall_every.total_seconds(),
         "recalls": policy.recalls,
         "escalate": list(policy.escalate),
+        "redial_every": policy.redial_every.total_seconds(),
         "report_within": policy.report_within.total_seconds(),
         "summary_within": policy.summary_within.total_seconds(),
     }

@@ -34,6 +34,14 @@ ordered by callout then target. Keys:
     measures        list[str] (已停工, 已转移 35 人 …)
     report_text     str
     photos          int (files sent with the report)
+    channel_acked   "telegram" | "voice" | "sms" | None  (how 收到 came)
+    phone_calls     int (voice calls to this person about this callout, failed ones included)
+    sms_sent        int (SMS likewise)
+    released_at     datetime | None  (an escalation target let go when the silent one answered)
+    summary_due_at  datetime | None  (the callout's: lifted_at + summary_within)
+    summary_at      datetime | None
+    summary_state   "due" | "overdue" | "done" | "late" | None (not lifted)
+    summary_text    str
 
 Datetimes are aware UTC; format them for people with bot.texts.fmt (Asia/Shanghai).
 `callout_status` is the same per callout with ISO 8601 +08:00 strings, for `dutybot callout status`.
@@ -46,7 +54,8 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.services.callouts import render
+from bot import clock
+from bot.services.callouts import contacts, render, summary
 from bot.services.callouts.keys import key, key_range
 from bot.services.callouts.lookup import get, people_of, targets_of
 from bot.store.models import Callout, CalloutTarget, Download, Outbox
@@ -75,6 +84,9 @@ def rows_for(session: Session, callout: Callout) -> list[dict]:
     by_id = {t.id: t for t in targets}
     photos = _photos(session, [t.id for t in targets])
     delivered = _delivered(session, callout.id, targets)
+    phoned = contacts.counts(session, callout.id)
+    due = summary.due_at(callout)
+    summary_state = summary.state(callout, clock.now())
     out = []
     for t in targets:
         p = people.get(t.person_id)
@@ -98,6 +110,10 @@ def rows_for(session: Session, callout: Callout) -> list[dict]:
             "measures": list(t.report_measures or []) if t.report_at else [],
             "report_text": t.report_text if t.report_at else "",
             "photos": photos.get(t.id, 0),
+            "channel_acked": (t.acked_channel or "telegram") if t.acked_at is not None else None,
+            "phone_calls": phoned.get(t.id, {}).get("voice", 0), "sms_sent": phoned.get(t.id, {}).get("sms", 0),
+            "released_at": t.released_at, "summary_due_at": due, "summary_at": callout.summary_at,
+            "summary_state": summary_state, "summary_text": callout.summary_text,
         })
     return out
 
@@ -122,6 +138,9 @@ def callout_status(session: Session, callout_id: int) -> dict:
         "id": callout.id, "level": callout.level, "hazard": callout.hazard, "text": callout.text,
         "units": list(callout.units or []), "issued_at": _iso(callout.issued_at), "issued_by": callout.issued_by,
         "lifted_at": _iso(callout.lifted_at), "counts": counts, "policy": callout.policy,
+        "summary_due_at": _iso(summary.due_at(callout)), "summary_at": _iso(callout.summary_at),
+        "summary_state": summary.state(callout, clock.now()), "summary_by": callout.summary_by,
+        "summary_text": callout.summary_text,
         "targets": [{
             "person": r["person_name"], "person_id": r["person_id"], "unit": r["unit"], "reason": r["reason"],
             "escalated_from": r["escalated_from"], "first_sent_at": _iso(r["first_sent_at"]),
@@ -129,5 +148,7 @@ def callout_status(session: Session, callout_id: int) -> dict:
             "ack_seconds": r["ack_seconds"], "escalated_at": _iso(r["escalated_at"]),
             "escalated_to": r["escalated_to"], "report_at": _iso(r["report_at"]), "report_late": r["report_late"],
             "measures": r["measures"], "report_text": r["report_text"], "photos": r["photos"],
+            "channel_acked": r["channel_acked"], "phone_calls": r["phone_calls"], "sms_sent": r["sms_sent"],
+            "released_at": _iso(r["released_at"]),
         } for r in rows],
     }

@@ -6,7 +6,7 @@ Pure functions of store rows (no queries, no clock), so what a message says is e
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -130,6 +130,11 @@ class BoardData:
     silent_total: int
     last_event: datetime | None
     delivered: int | None = None  # first calls Telegram accepted (None: not known, shown as sent)
+    phoned: dict[int, int] = field(default_factory=dict)  # voice calls per silent target
+    woken: Sequence[CalloutTarget] = ()  # answered by phone or SMS (the first few)
+    summary: str | None = None  # the summary's state after 解除 (summary.state)
+    summary_due: datetime | None = None
+    summary_at: datetime | None = None
 
 
 def board_data(targets: Sequence[CalloutTarget], delivered: int | None = None, max_names: int = 40) -> BoardData:
@@ -146,18 +151,31 @@ def board(callout: Callout, h: dict, data: BoardData, people: dict, tz: ZoneInfo
         items = []
         for t in data.silent:
             name = people[t.person_id].name if t.person_id in people else t.person_id
-            items.append(T.BOARD_SILENT_ITEM.format(name=name, note=_silent_note(t, people)))
+            note = _silent_note(t, people)
+            if data.phoned.get(t.id):
+                note += T.BOARD_NOTE_PHONED.format(n=data.phoned[t.id])
+            items.append(T.BOARD_SILENT_ITEM.format(name=name, note=note))
         names = "、".join(items)
         if data.silent_total > len(data.silent):
             names += T.BOARD_SILENT_MORE.format(n=data.silent_total)
         text += T.BOARD_SILENT.format(n=data.silent_total, names=names)
     elif c["total"]:
         text += T.BOARD_ALL_ACKED
+    if data.woken:
+        text += T.BOARD_WOKEN.format(names="、".join(
+            f"{people[t.person_id].name if t.person_id in people else t.person_id}"
+            f"（{T.CHANNEL_NAMES.get(t.acked_channel or '', '')} {fmt.clock(t.acked_at, tz)}）" for t in data.woken))
     if callout.lifted_at is not None:
         text += T.BOARD_LIFTED.format(clock=fmt.clock(callout.lifted_at, tz))
+    if data.summary is not None:
+        text += T.SUMMARY_DUE_LINE.format(state=summary_state_text(data.summary, data.summary_due, data.summary_at, tz))
     if data.last_event is not None:
         text += T.BOARD_AS_OF.format(clock=fmt.clock(data.last_event, tz))
     return _clip(text, MAX_MESSAGE)
+
+
+def summary_state_text(state: str, due: datetime | None, at: datetime | None, tz: ZoneInfo = TZ) -> str:
+    return T.SUMMARY_STATES[state].format(due=fmt.moment(due, tz) if due else "", at=fmt.moment(at, tz) if at else "")
 
 
 def _silent_note(t: CalloutTarget, people: dict) -> str:
@@ -205,7 +223,10 @@ def summary(callout: Callout, h: dict, targets: Sequence[CalloutTarget], people:
         return people[t.person_id].name if t.person_id in people else t.person_id
 
     sections: list[tuple[str, list[str]]] = []
-    sections.append((T.SUMMARY_ACKS, [T.SUMMARY_ACK_LINE.format(name=name(t), took=duration(max(0.0, s)))
+    def via(t: CalloutTarget) -> str:
+        return T.SUMMARY_CHANNEL.format(channel=T.CHANNEL_NAMES[t.acked_channel]) if t.acked_channel in ("voice", "sms") else ""
+
+    sections.append((T.SUMMARY_ACKS, [T.SUMMARY_ACK_LINE.format(name=name(t), took=duration(max(0.0, s))) + via(t)
                                       for s, t in sorted(took, key=lambda x: x[0])]))
     recall_lines = []
     for t in recalled:
@@ -220,7 +241,8 @@ def summary(callout: Callout, h: dict, targets: Sequence[CalloutTarget], people:
                                      late=T.REPORT_LATE_MARK if report_late(t, policy) else "",
                                      measures=measures_text(t.report_measures))
         for t in sorted((t for t in targets if t.report_at), key=lambda t: t.report_at)]))
-    sections.append((T.SUMMARY_SILENT, [name(t) for t in targets if t.acked_at is None]))
+    sections.append((T.SUMMARY_RELEASED, [name(t) for t in targets if t.released_at is not None and t.acked_at is None]))
+    sections.append((T.SUMMARY_SILENT, [name(t) for t in targets if t.acked_at is None and t.released_at is None]))
 
     messages, current = [], head
     for title, lines in sections:

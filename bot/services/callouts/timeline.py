@@ -11,19 +11,21 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.services import outbox
-from bot.services.callouts import reach, render
+from bot.services import channels, outbox
+from bot.services.callouts import reach, render, summary
 from bot.services.callouts.answers import follow_up
 from bot.services.callouts.attachments import attachment_payload
 from bot.services.callouts.board import refresh_board
-from bot.services.callouts.keys import ACTIVE_SENDS, key, outbox_by_key
+from bot.services.callouts.keys import ACTIVE_SENDS, call_payload, key, outbox_by_key
 from bot.services.callouts.lookup import chunks, header, targets_of
+from bot.services.channels import Message
 from bot.services.reminders import enqueue_many
 from bot.store.models import Callout, CalloutTarget, Outbox, Person
 from bot.texts import callouts as T
 
 log = logging.getLogger(__name__)
 
+CHANNEL_STEPS = ("voice", "sms")
 POLL = timedelta(seconds=1)  # how soon to look again at a call that is not delivered yet
 
 
@@ -32,13 +34,15 @@ class TickReport:
     calls: int = 0
     escalations: int = 0
     nudges: int = 0
+    phoned: int = 0  # voice/SMS steps taken
+    summaries: int = 0  # summary reminders
     boards: int = 0
     looked_at: int = 0
     full: bool = False  # the batch limit was hit: run again at once
     next_due: datetime | None = None  # the earliest next_call_at still ahead (for the worker's sleep)
 
     def __bool__(self) -> bool:
-        return bool(self.calls or self.escalations or self.nudges or self.boards)
+        return bool(self.calls or self.escalations or self.nudges or self.boards or self.phoned or self.summaries)
 
 
 def tick(session: Session, now: datetime, *, batch: int = 1000) -> TickReport:
@@ -69,7 +73,9 @@ def tick(session: Session, now: datetime, *, batch: int = 1000) -> TickReport:
         report.calls += stepper.calls
         report.escalations += stepper.escalations
         report.nudges += stepper.nudges
+        report.phoned += stepper.phoned
     session.flush()
+    report.summaries = summary.remind_due(session, now)
     recent = now - timedelta(days=1)  # a board still moves after 解除: late answers and reports
     for callout in session.exec(select(Callout).where(or_(Callout.lifted_at.is_(None), Callout.lifted_at > recent),  # type: ignore[union-attr]
                                                       Callout.board_outbox_id.is_not(None))):  # type: ignore[union-attr]
@@ -97,7 +103,7 @@ def _undeliverable(session: Session, now: datetime) -> list[CalloutTarget]:
             continue
         target = session.get(CalloutTarget, tid)
         if (target is not None and target.acked_at is None and target.escalated_at is None
-                and target.calls_made == n and target.next_call_at is not None):
+                and target.chain_step == 0 and target.calls_made == n and target.next_call_at is not None):
             callout = session.get(Callout, target.callout_id)
             if callout is not None and callout.lifted_at is None:
                 out.append(target)
@@ -113,7 +119,7 @@ class Stepper:
         self.h = h or header(session, callout)
         self.people: dict[str, Person] = {}
         self._targets: dict[str, CalloutTarget] | None = None
-        self.calls = self.escalations = self.nudges = 0
+        self.calls = self.escalations = self.nudges = self.phoned = 0
         self.batch: list[Outbox] = []  # calls queued by this round, written at once by flush()
         self._sent: dict[str, Outbox] = {}  # prefetched rows of the latest calls
 
@@ -150,6 +156,9 @@ class Stepper:
                 target.next_call_at = render.report_due(target, self.policy)
                 return
             self._nudge(target)
+            return
+        if target.released_at is not None:
+            target.next_call_at = None
             return
         if target.calls_made == 0:
             if self.person(target.person_id).telegram_id is None:
@@ -196,7 +205,7 @@ class Stepper:
     def _call(self, target: CalloutTarget, n: int) -> None:
         person = self.person(target.person_id)
         body = render.call_text(self.h, n, self._silent(target))
-        payload = outbox.text(body, [[outbox.button(T.ACK_BUTTON, f"c:ack:{target.id}")]])
+        payload = call_payload(self.c, body, target.id)
         self.batch.append(Outbox(chat_id=person.telegram_id, payload=payload, priority=outbox.CALLOUT,
                                  dedupe_key=key(self.c.id, target.id, f"call{n}"), person_id=person.id,
                                  created_at=self.now, not_before=self.now))
@@ -230,34 +239,50 @@ class Stepper:
         target.next_call_at = None
 
     def escalate(self, target: CalloutTarget) -> None:
+        """Take the next step of the policy's chain for a silent `target` (see the package docstring):
+        a step of channels only phones/texts the target and waits redial_every; a step naming
+        people adds them as targets (Telegram calls, plus the step's channels) and hands the chain
+        to them."""
         chain: list[str] = list(self.policy.get("escalate") or [])
         path = self.path(target)
         root = path[0]
         root_person = self.person(root.person_id)
         on_path = {t.person_id for t in path}
-        start = 0
-        if target is not root:
+        start = target.chain_step
+        if start == 0 and target is not root:  # an escalation target from before chain_step was kept
             hits = [i for i, step in enumerate(chain)
-                    if target.person_id in {p.id for p in reach.resolve_step(self.s, step, root_person, self.now)}]
+                    if target.person_id in {p.id for part in split_step(step)[0]
+                                            for p in reach.resolve_step(self.s, part, root_person, self.now)}]
             start = (max(hits) + 1) if hits else len(chain)
         silent = render.silent_line((t, self.person(t.person_id)) for t in path)
         reached: list[str] = []
-        for step in chain[start:]:
+        i = start
+        while i < len(chain):
+            who, via = split_step(chain[i])
+            i += 1
+            if not who:
+                if self._phone(target, via, i, silent if target is not root else None):
+                    target.chain_step = i
+                    target.next_call_at = self.now + timedelta(seconds=self.policy.get("redial_every", 100))
+                    self.phoned += 1
+                    return
+                continue  # no phone: on to the next step at once
             new, notify = [], []
-            for p in reach.resolve_step(self.s, step, root_person, self.now):
-                if p.id in on_path:
-                    continue
-                self.people.setdefault(p.id, p)
-                existing = self.targets().get(p.id)
-                if existing is None:
-                    new.append(p)
-                elif existing.acked_at is not None:
-                    notify.append(existing)
+            for part in who:
+                for p in reach.resolve_step(self.s, part, root_person, self.now):
+                    if p.id in on_path or any(n.id == p.id for n in new) or any(n.person_id == p.id for n in notify):
+                        continue
+                    self.people.setdefault(p.id, p)
+                    existing = self.targets().get(p.id)
+                    if existing is None:
+                        new.append(p)
+                    elif existing.acked_at is not None:
+                        notify.append(existing)
             if not (new or notify):
                 continue
             for p in new:
                 t = CalloutTarget(callout_id=self.c.id, person_id=p.id, reason="escalation",
-                                  escalated_from_id=target.id, next_call_at=self.now)
+                                  escalated_from_id=target.id, next_call_at=self.now, chain_step=i)
                 try:
                     with self.s.begin_nested():
                         self.s.add(t)
@@ -267,18 +292,46 @@ class Stepper:
                     continue
                 self.targets()[p.id] = t
                 reached.append(p.id)
+                self._phone(t, via, i, silent)
                 self.advance(t)
             for existing in notify:
                 person = self.person(existing.person_id)
-                if person.telegram_id is not None:
-                    outbox.enqueue(self.s, chat_id=person.telegram_id,
-                                   payload=outbox.text(render.notice_text(self.h, silent)),
-                                   priority=outbox.CALLOUT, person_id=person.id,
-                                   dedupe_key=key(self.c.id, existing.id, f"escalate:{target.id}"))
+                notice = Message(person=person, text=render.notice_text(self.h, silent),
+                                 dedupe_key=key(self.c.id, existing.id, f"escalate:{target.id}"),
+                                 callout_id=self.c.id, target_id=existing.id, purpose="notice",
+                                 params=self._params(silent))
+                channels.TELEGRAM.send(self.s, notice, self.now)
+                for name in via:
+                    notice.dedupe_key = key(self.c.id, existing.id, f"{name}:escalate:{target.id}")
+                    channels.channel(name).send(self.s, notice, self.now)
                 reached.append(existing.person_id)
             break
+        target.chain_step = i
         target.escalated_at = self.now
         target.escalated_to = reached
         target.next_call_at = None
         self.escalations += 1
         log.info("callout %s: %s silent, escalated to %s", self.c.id, target.person_id, reached or "nobody")
+
+    def _params(self, silent: str | None) -> dict:
+        """The provider template's parameters (short: TTS and SMS templates cap their variables)."""
+        h = self.h
+        return {"level": h["level"], "hazard": h["hazard"], "scope": h["scope"][:20], "cid": str(self.c.id),
+                "text": h["text"][:60], "silent": (silent or "")[:60]}
+
+    def _phone(self, target: CalloutTarget, via: Sequence[str], step: int, silent: str | None) -> bool:
+        """Queue this step's voice call / SMS to `target`; False when none could be (no phone)."""
+        person = self.person(target.person_id)
+        text = render.call_text(self.h, 1, silent)
+        done = False
+        for name in via:
+            message = Message(person=person, text=text, dedupe_key=key(self.c.id, target.id, f"{name}@{step}"),
+                              callout_id=self.c.id, target_id=target.id, purpose="call", params=self._params(silent))
+            done = channels.channel(name).send(self.s, message, self.now) or done
+        return done
+
+
+def split_step(step: str) -> tuple[list[str], list[str]]:
+    """"sms+superior" → (["superior"], ["sms"]): the people a step names and its channels."""
+    parts = [p.strip() for p in step.split("+") if p.strip()]
+    return [p for p in parts if p not in CHANNEL_STEPS], [p for p in parts if p in CHANNEL_STEPS]

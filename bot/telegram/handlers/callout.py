@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 
 ORDER = 20  # before the check-in handlers: our flows take their texts and photos first
 COMMANDS: list[tuple[str, str]] = []
-OFFICE_COMMANDS = [("warn", "发布预警叫应"), ("callout", "查看正在进行的叫应"), ("lift", "解除预警")]
+OFFICE_COMMANDS = [("warn", "发布预警叫应"), ("callout", "查看正在进行的叫应"), ("lift", "解除预警"),
+                   ("summary", "提交叫应总结")]
+PHONE_KEY = "callout_phone_worker"  # the running bot.phone.worker.PhoneWorker, if any
 WAKE_KEY = "callout_wake"
 TICK_EVERY = 0.5
 CAMPAIGN_EVERY = 30.0
@@ -58,6 +60,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("warn", warn))
     app.add_handler(CommandHandler("callout", list_active))
     app.add_handler(CommandHandler("lift", lift_menu))
+    app.add_handler(CommandHandler("summary", write_summary))
     app.add_handler(CallbackQueryHandler(on_ack, pattern=r"^c:ack:\d+$"))
     app.add_handler(CallbackQueryHandler(on_measure, pattern=r"^c:m:\d+:\w+$"))
     app.add_handler(CallbackQueryHandler(on_submit, pattern=r"^c:rs:\d+$"))
@@ -74,6 +77,17 @@ def register(app: Application) -> None:
 
     worker.__qualname__ = "callout_worker"
     app.bot_data.setdefault("workers", []).append(worker)
+
+    async def phones(ctx: BotContext, stop: asyncio.Event) -> None:
+        from bot.phone.worker import phone_worker
+
+        def started(w) -> None:
+            app.bot_data[PHONE_KEY] = w
+
+        await phone_worker(ctx.settings, ctx.store, stop, on_answer=wake.set, started=started)
+
+    phones.__qualname__ = "phone_worker"
+    app.bot_data["workers"].append(phones)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,6 +381,30 @@ def _active_lines(ctx: BotContext) -> tuple[str, list[list[dict]]]:
 
 def callout_render_counts(session, callout_id: int) -> dict:
     return render.counts(callouts.targets_of(session, callout_id))
+
+
+@office_only
+async def write_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
+    """/summary <id> <text>: the summary due after 解除 (bot/services/callouts/summary.py)."""
+    from bot.services.callouts import summary
+
+    ctx = get_ctx(context)
+    parts = (update.effective_message.text or "").split(maxsplit=2)
+
+    def work() -> str:
+        if len(parts) < 3 or not parts[1].isdigit():
+            return T.SUMMARY_USAGE
+        with ctx.store.session() as s:
+            try:
+                c = summary.record(s, int(parts[1]), parts[2], by=person.id, now=clock.now())
+            except callouts.CalloutError as e:
+                return str(e).split(" / ")[0]
+            late = T.SUMMARY_LATE_MARK if summary.state(c, clock.now()) == "late" else ""
+            return T.SUMMARY_SAVED.format(cid=c.id, clock=fmt.clock(c.summary_at), late=late)
+
+    text = await asyncio.to_thread(work)
+    await asyncio.to_thread(_send, ctx, update.effective_chat.id, f"callout-summary:{update.update_id}", text, None,
+                            person.id)
 
 
 @office_only
