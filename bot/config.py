@@ -10,6 +10,20 @@ from zoneinfo import ZoneInfo
 from dotenv import load_dotenv
 
 
+def _seconds(name: str, default: float) -> float:
+    """A positive number of seconds from the environment; a bad value stops with a clear message."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise SystemExit(f"{name} 应为正数（秒）/ must be a positive number of seconds, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     bot_token: str = ""
@@ -52,7 +66,7 @@ class Settings:
         if env_file and Path(env_file).is_file():
             load_dotenv(env_file, override=False)
         data_dir = Path(os.environ.get("DATA_DIR", "data"))
-        return cls(
+        settings = cls(
             bot_token=os.environ.get("BOT_TOKEN", ""),
             api_base_url=os.environ.get("TELEGRAM_API_BASE_URL", ""),
             file_base_url=os.environ.get("TELEGRAM_FILE_BASE_URL", ""),
@@ -77,11 +91,15 @@ class Settings:
             phone_secret=os.environ.get("PHONE_SECRET", ""),
             phone_timeout=float(os.environ.get("PHONE_TIMEOUT") or 10.0),
             paid_broadcast=os.environ.get("TELEGRAM_PAID_BROADCAST", "") == "1",
-            lease_seconds=float(os.environ.get("LEASE_SECONDS") or 15),
-            lease_renew_seconds=float(os.environ.get("LEASE_RENEW_SECONDS") or 5),
+            lease_seconds=_seconds("LEASE_SECONDS", 15.0),
+            lease_renew_seconds=_seconds("LEASE_RENEW_SECONDS", 5.0),
             web_listen=os.environ.get("WEB_LISTEN", "127.0.0.1:8080"),
             web_base_url=os.environ.get("WEB_BASE_URL", ""),
         )
+        if settings.lease_renew_seconds >= settings.lease_seconds:
+            raise SystemExit("LEASE_RENEW_SECONDS 须小于 LEASE_SECONDS / must be less than LEASE_SECONDS "
+                             f"({settings.lease_renew_seconds:g} >= {settings.lease_seconds:g})")
+        return settings
 
     @property
     def zone(self) -> ZoneInfo:

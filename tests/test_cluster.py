@@ -384,3 +384,14 @@ async def test_a_lone_process_restarted_after_sigkill_leads_at_once(sandbox, sql
     await eventually(lambda: set(_texts(sandbox)) >= set(texts), 30, "everything delivered")
     assert await bot.stop() == 0
     store.dispose()
+
+
+@pytest.mark.parametrize("env", [{"LEASE_SECONDS": "abc"}, {"LEASE_SECONDS": "0"},
+                                 {"LEASE_SECONDS": "3", "LEASE_RENEW_SECONDS": "5"}])
+def test_bad_lease_settings_stop_with_a_clear_message(env, monkeypatch):
+    from bot.config import Settings
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit, match="LEASE"):
+        Settings.from_env(env_file=None)
