@@ -46,3 +46,6 @@ RUN_SANDBOX_BANNER = (
 )
 RUN_READY = "dutybot 已启动 / ready: {mode}, {jobs} 个调度任务 scheduler jobs, 数据库 database {db}"
 RUN_STOPPING = "dutybot 正在停止 / stopping…"
+
+# --- buttons whose data no handler takes (an old message, a modified client) -------------------------
+BUTTON_STALE = "此按钮已失效，请发送 /help 查看可用功能。"
