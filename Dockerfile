@@ -6,7 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DATA_DIR=/data \
     DUTIES_FILE=/app/duties.yaml \
-    TZ=Asia/Shanghai
+    TZ=Asia/Shanghai \
+    WEB_LISTEN=0.0.0.0:8080
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -22,4 +23,7 @@ RUN python -m venv /opt/venv \
 ENV PATH=/opt/venv/bin:$PATH
 USER dutybot
 VOLUME ["/data"]
+# The web console (安委办工作台); set WEB_BASE_URL to the address people open (behind a proxy: https).
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"
 CMD ["dutybot", "run"]

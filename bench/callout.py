@@ -38,13 +38,13 @@ from sqlmodel import col, func, select  # noqa: E402
 
 from bot import clock  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.sandbox.telegram import SandboxClient  # noqa: E402
 from bot.services import callouts, outbox  # noqa: E402
 from bot.services.reminders import enqueue_many  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.models import CalloutTarget, Outbox, Person  # noqa: E402
 from bot.telegram.app import Runtime, RuntimeOptions  # noqa: E402
 from bot.telegram.context import BotContext  # noqa: E402
-from bot.telegram.sandbox import SandboxClient  # noqa: E402
 from schedules import Schedule, load_catalog_text  # noqa: E402
 
 FIRST_TG = 30_000_000

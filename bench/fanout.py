@@ -39,11 +39,11 @@ from sandbox_bench import TOKEN, SandboxProcess, percentile  # noqa: E402
 from sqlmodel import func, select  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
+from bot.sandbox.telegram import Limits, SandboxClient  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.models import Outbox  # noqa: E402
 from bot.telegram.app import Runtime, RuntimeOptions  # noqa: E402
 from bot.telegram.context import BotContext  # noqa: E402
-from bot.telegram.sandbox import Limits, SandboxClient  # noqa: E402
 from schedules import Schedule, compile_jobs, load_catalog_text, next_fire_time  # noqa: E402
 
 SH = ZoneInfo("Asia/Shanghai")

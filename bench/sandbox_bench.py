@@ -16,7 +16,7 @@ class SandboxProcess:
     """The sandbox in its own process, so the bot's figures are the bot's alone."""
 
     def __init__(self, limits: bool = True):
-        args = [sys.executable, "-m", "bot.telegram.sandbox", "--port", "0", "--allow-unknown-chats"]
+        args = [sys.executable, "-m", "bot.sandbox.telegram", "--port", "0", "--allow-unknown-chats"]
         if not limits:
             args.append("--no-limits")
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)

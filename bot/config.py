@@ -20,6 +20,13 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path("data"))
     tz: str = "Asia/Shanghai"
     webhook_secret: str = ""
+    web_listen: str = "127.0.0.1:8080"  # the web console (bot/web); empty: not served by `dutybot run`
+    web_base_url: str = ""  # what sign-in links use; empty: http://WEB_LISTEN
+
+    @property
+    def web_url(self) -> str:
+        """The console's public base URL, without a trailing slash."""
+        return (self.web_base_url or f"http://{self.web_listen}").rstrip("/")
 
     @classmethod
     def from_env(cls, env_file: str | None = ".env") -> Settings:
@@ -35,6 +42,8 @@ class Settings:
             data_dir=data_dir,
             tz=os.environ.get("TZ") or "Asia/Shanghai",
             webhook_secret=os.environ.get("WEBHOOK_SECRET", ""),
+            web_listen=os.environ.get("WEB_LISTEN", "127.0.0.1:8080"),
+            web_base_url=os.environ.get("WEB_BASE_URL", ""),
         )
 
     @property

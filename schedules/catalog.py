@@ -16,6 +16,7 @@ class PeriodKind(StrEnum):
     DAY = "day"
     WEEK = "week"
     XUN = "xun"  # 旬: days 1-10, 11-20, 21-end of a month
+    HALFMONTH = "halfmonth"  # 半月: days 1-15, 16-end of a month
     MONTH = "month"
     QUARTER = "quarter"
     HALF = "half"
@@ -49,11 +50,49 @@ class Source:
     clause: str = ""
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WHEN = ("before", "during", "after")  # a season's windows: 汛前, 汛期, 汛后
+
+
+@dataclass(frozen=True)
+class Season:
+    """A recurring stretch of the year (汛期 05-01 to 09-30); it may run across New Year."""
+
+    name: str
+    start: tuple[int, int]  # (month, day)
+    end: tuple[int, int]  # inclusive
+
+
+DEFAULT_SEASONS: dict[str, Season] = {"汛期": Season("汛期", (5, 1), (9, 30))}
+
+
 @dataclass(frozen=True)
 class Frequency:
+    """How often a duty recurs: `at_least` times per period of `every`, with the refinements lists write.
+
+    Only one refinement applies at a time (the loader and the grammar make sure): `n` (every 2 months,
+    every 3 years from `anchor`), `days` (每月10日、24日: one instance per day, each due on it), `weekday`
+    (每周五: the week's instance is due that day), `due` (每月5日前: (0, 5); 每年11月底前: (11, 30)),
+    `which` (上半年: only the H1 instance), `season` + `when` (每年汛前: before the season).
+    """
+
     every: PeriodKind
     at_least: int = 1
     phrase: str = ""  # the wording of the list, e.g. "每月至少1次"
+    n: int = 1
+    anchor: int | None = None  # a year of the cycle for every n years; None: the catalogue's start_year
+    days: tuple[int, ...] = ()
+    weekday: int | None = None  # 0 = Monday
+    due: tuple[int, int] | None = None  # (month, day); month 0 for "day of each period's month"
+    which: str | None = None  # "H1" | "H2"
+    season: str | None = None
+    when: str | None = None  # "before" | "during" | "after"
+
+    @property
+    def plain(self) -> bool:
+        """No refinement: the period's last day is the due day, as before."""
+        return (self.n == 1 and not self.days and self.weekday is None and self.due is None
+                and self.which is None and self.season is None)
 
 
 @dataclass(frozen=True)
@@ -108,6 +147,14 @@ class Unit:
     parent: str | None = None
 
 
+# How a person gets routine reminders: "daily" holds them for one digest at defaults.remind_at
+# (unless the duty falls due before then), "each" sends them when they fall due (still one message
+# for everything due in the same minute). Aliases as an office would write them in duties.yaml.
+DIGEST_MODES = ("daily", "each")
+DIGEST_ALIASES = {"daily": "daily", "每日汇总": "daily", "汇总": "daily",
+                  "each": "each", "随到随发": "each", "逐条": "each"}
+
+
 @dataclass(frozen=True)
 class Person:
     id: str
@@ -121,6 +168,7 @@ class Person:
     office: bool = False
     term_from: date | None = None
     term_to: date | None = None
+    digest: str = "daily"  # DIGEST_MODES: routine reminders in one morning digest, or as they fall due
 
     def serves_on(self, start: date, end: date) -> bool:
         """True when the person's term overlaps [start, end)."""
@@ -246,6 +294,8 @@ class Catalog:
     scoring: Scoring = field(default_factory=Scoring)
     assessment: Assessment = field(default_factory=Assessment)
     path: str = "duties.yaml"
+    start_year: int | None = None  # every-n-years cycles count from it; None: the current year
+    seasons: dict[str, Season] = field(default_factory=lambda: dict(DEFAULT_SEASONS))
 
     @cached_property
     def person_by_id(self) -> dict[str, Person]:

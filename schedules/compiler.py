@@ -45,10 +45,18 @@ def _fire_times(spec: JobSpec, window: Window) -> list[datetime]:
     return [when for label, when in window.reminders if label == spec.label]
 
 
+def _lookahead(schedule: Schedule, spec: JobSpec) -> timedelta:
+    """A duty due every n years has its next window up to n years ahead."""
+    duty = schedule.catalog.duty_by_id.get(spec.duty_id)
+    if duty is not None and duty.frequency is not None and duty.frequency.every.value == "year":
+        return max(LOOKAHEAD, timedelta(days=366 * duty.frequency.n + 60))
+    return LOOKAHEAD
+
+
 def next_fire_time(schedule: Schedule, spec: JobSpec, after: datetime) -> datetime | None:
     """The first fire time of `spec` strictly after `after`, or None when there is none left."""
     local = after.astimezone(schedule.tz).date()
     # Windows that opened up to a year ago can still have reminders or a close ahead.
-    windows = schedule.item_windows(spec.duty_id, local - timedelta(days=400), local + LOOKAHEAD)
+    windows = schedule.item_windows(spec.duty_id, local - timedelta(days=400), local + _lookahead(schedule, spec))
     times = [t for w in windows for t in _fire_times(spec, w) if t > after]
     return min(times, default=None)

@@ -10,7 +10,7 @@ import gc
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,10 @@ import yaml
 
 from . import holidays as hol
 from .catalog import (
+    DEFAULT_SEASONS,
+    DIGEST_ALIASES,
+    WEEKDAYS,
+    WHEN,
     Assessment,
     CalloutPolicy,
     Catalog,
@@ -36,12 +40,13 @@ from .catalog import (
     RankingStep,
     Reminder,
     Scoring,
+    Season,
     Source,
     Task,
     Unit,
     Who,
 )
-from .frequency import parse_frequency, parse_structured
+from .frequency import MAX_YEARS, MONTH_MULTIPLES, nearest_form, parse_frequency, parse_structured, weekday_of
 
 LEVEL_ALIASES = {"red": Level.RED, "红": Level.RED, "红色": Level.RED,
                  "orange": Level.ORANGE, "橙": Level.ORANGE, "橙色": Level.ORANGE,
@@ -49,8 +54,18 @@ LEVEL_ALIASES = {"red": Level.RED, "红": Level.RED, "红色": Level.RED,
                  "blue": Level.BLUE, "蓝": Level.BLUE, "蓝色": Level.BLUE}
 ESCALATION_STEPS = ("deputy", "superior", "office")
 # The fewest days a period of each kind can have: `spread` cannot cut it into more parts than that.
-SHORTEST_PERIOD_DAYS = {PeriodKind.DAY: 1, PeriodKind.WEEK: 7, PeriodKind.XUN: 8, PeriodKind.MONTH: 28,
+SHORTEST_PERIOD_DAYS = {PeriodKind.DAY: 1, PeriodKind.WEEK: 7, PeriodKind.XUN: 8, PeriodKind.HALFMONTH: 13,
+                        PeriodKind.MONTH: 28,
                         PeriodKind.QUARTER: 90, PeriodKind.HALF: 181, PeriodKind.YEAR: 365}
+
+
+def shortest_days(f: Frequency) -> int:
+    """The fewest days one period of `f` can have (every 2 months: 59, every 2 years: one year)."""
+    if f.n > 1 and f.every is PeriodKind.MONTH:
+        return 28 + 30 * (f.n - 1)
+    return SHORTEST_PERIOD_DAYS[f.every]
+
+
 ID_RE = re.compile(r"^[\w\-.]{1,40}$")
 
 
@@ -249,9 +264,12 @@ class _CatalogReader(_Reader):
         if top is None:
             return None
         self.unknown_keys(top, {"timezone", "defaults", "units", "roles", "people", "duties", "tasks",
-                                "holiday_checks", "holidays", "extra_workdays", "callouts", "scoring", "assessment"},
+                                "holiday_checks", "holidays", "extra_workdays", "callouts", "scoring", "assessment",
+                                "start_year", "seasons"},
                           "duties.yaml")
         timezone = self.timezone(_get(top, "timezone"))
+        start_year = self.start_year(_get(top, "start_year"))
+        self.seasons = self.read_seasons(_get(top, "seasons"))
         defaults = self.defaults(_get(top, "defaults"))
         units = self.units(_get(top, "units"))
         roles = self.roles(_get(top, "roles"))
@@ -270,10 +288,47 @@ class _CatalogReader(_Reader):
             tasks=tuple(t for t, _ in tasks), holiday_checks=tuple(c for c, _ in checks),
             holidays=tuple(spans), extra_workdays=workdays,
             callouts={p.level: p for p, _ in callouts}, scoring=scoring, assessment=assessment,
-            path=self.path,
+            path=self.path, start_year=start_year, seasons=self.seasons,
         )
         _Validator(self, catalog, units, people, duties, tasks, checks, callouts, step_nodes, root).run()
         return catalog
+
+    def start_year(self, node: _Node | None) -> int:
+        """The year every-n-years cycles count from (至少每两年一次 → due in start_year, +2, +4…)."""
+        if node is None:
+            return date.today().year
+        year = self.integer(node, 0, "start_year", minimum=2000)
+        if year and year > 2100:
+            self.error(node, "start_year 应在 2000–2100 之间 / start_year must be between 2000 and 2100")
+        return year if 2000 <= year <= 2100 else date.today().year
+
+    def read_seasons(self, node: _Node | None) -> dict[str, Season]:
+        """`seasons: {汛期: {from: 05-01, to: 09-30}}`; 汛期 is known without it."""
+        seasons = dict(DEFAULT_SEASONS)
+        if node is None:
+            return seasons
+        for name, (_key, value) in (self.mapping(node, "seasons") or {}).items():
+            fields = self.mapping(value, f"seasons.{name}") or {}
+            self.unknown_keys(fields, {"from", "to"}, f"seasons.{name}")
+            start, end = self.month_day(_get(fields, "from")), self.month_day(_get(fields, "to"))
+            if start is None or end is None:
+                self.error(value, f"seasons.{name} 需要 from 和 to（MM-DD）/ a season needs `from` and `to` as MM-DD, "
+                                  "e.g. {from: 05-01, to: 09-30}")
+                continue
+            seasons[name.strip()] = Season(name.strip(), start, end)
+        return seasons
+
+    def month_day(self, node: _Node | None) -> tuple[int, int] | None:
+        if node is None:
+            return None
+        m = re.fullmatch(r"\s*(\d{1,2})-(\d{1,2})\s*", str(node.value))
+        try:
+            if m and date(2024, int(m[1]), int(m[2])):  # 2024: 02-29 is a day
+                return int(m[1]), int(m[2])
+        except ValueError:
+            pass
+        self.error(node, f"日期应写作 MM-DD / must be MM-DD, got {node.value!r}")
+        return None
 
     def timezone(self, node: _Node | None) -> str:
         name = self.string(node, "timezone")
@@ -389,7 +444,7 @@ class _CatalogReader(_Reader):
         if fields is None:
             return None
         self.unknown_keys(fields, {"id", "name", "unit", "position", "roles", "telegram_id", "deputy",
-                                   "superior", "office", "from", "to"}, "person")
+                                   "superior", "office", "from", "to", "digest"}, "person")
         name = self.string(_get(fields, "name"), "name")
         if not name:
             self.error(node, "人员缺少 name / person needs a name")
@@ -405,26 +460,140 @@ class _CatalogReader(_Reader):
             superior=self.string(_get(fields, "superior"), "superior"),
             office=self.boolean(_get(fields, "office"), False, "office"),
             term_from=self.day(_get(fields, "from"), "from"), term_to=self.day(_get(fields, "to"), "to"),
+            digest=self.digest_mode(_get(fields, "digest")),
         ), node
+
+    def digest_mode(self, node: _Node | None) -> str:
+        if node is None or node.value is None:
+            return "daily"
+        mode = DIGEST_ALIASES.get(str(node.value).strip())
+        if mode is None:
+            self.error(node, f"digest: 应为 daily（每日汇总）或 each（随到随发）/ must be daily or each, got {node.value!r}")
+            return "daily"
+        return mode
 
     def frequency(self, fields: dict) -> Frequency | None:
         node = _get(fields, "frequency")
         if node is None:
             return None
         if isinstance(node.value, dict):
-            self.unknown_keys(node.value, {"every", "at_least"}, "frequency")
-            every, at_least = _get(node.value, "every"), _get(node.value, "at_least")
-            count = at_least.value if at_least is not None else 1
-            freq = parse_structured(every.value if every is not None else "", count)
-            if freq is None:
-                self.error(node, "无法识别的结构化频次 / structured frequency needs `every: day|week|xun|month|"
-                                 "quarter|half|year` and `at_least: N` (N ≥ 1)")
-            return freq
-        freq = parse_frequency(str(node.value))
+            return self.structured_frequency(node)
+        freq = parse_frequency(str(node.value), tuple(self.seasons))
         if freq is None:
             self.error(node, f"无法识别的频次 “{node.value}” / cannot parse frequency {str(node.value)!r}; "
-                             "write it like 每月至少1次, 每季度1次, 每半年至少1次, 每年3次, 每周1次, 每旬1次, 每日")
+                             f"最接近的写法 / nearest known form: {nearest_form(str(node.value), tuple(self.seasons))}; "
+                             "write it like 每月至少1次, 每季度1次, 每半年至少1次, 每年3次, 每周1次, 每旬1次, 每日, "
+                             "每两个月1次, 每半月1次, 至少每两年一次, 每月10日、24日, 每周五, 每月5日前, 每年11月底前, "
+                             "上半年1次, 每年汛前1次")
         return freq
+
+    def structured_frequency(self, node: _Node) -> Frequency | None:
+        """`{every, at_least}` plus one refinement: `n` (+ `anchor`), `days`, `weekday`, `due`, `which`,
+        or `season` (+ `when`). `every` may be left out when the refinement implies it."""
+        f = node.value
+        self.unknown_keys(f, {"every", "at_least", "n", "anchor", "days", "weekday", "due", "which", "season",
+                              "when"}, "frequency")
+        refinements = [k for k in ("n", "days", "weekday", "due", "which", "season") if _get(f, k) is not None]
+        implied = {"days": "month", "weekday": "week", "which": "half", "season": "year"}
+        every, at_least = _get(f, "every"), _get(f, "at_least")
+        count = at_least.value if at_least is not None else 1
+        default_every = implied.get(refinements[0], "") if refinements else ""
+        freq = parse_structured(every.value if every is not None else default_every, count)
+        if freq is None:
+            self.error(node, "无法识别的结构化频次 / structured frequency needs `every: day|week|xun|month|"
+                             "quarter|half|year` (or halfmonth) and `at_least: N` (N ≥ 1)")
+            return None
+        if len(refinements) > 1:
+            self.error(node, f"frequency: {' 与 '.join(refinements)} 不能同时使用 / use only one of "
+                             f"{', '.join(refinements)}")
+            return None
+        if _get(f, "anchor") is not None and "n" not in refinements:
+            self.error(_get(f, "anchor"), "frequency.anchor 只用于 {every: year, n: N} / `anchor` needs `every: year, n: N`")
+            return None
+        if _get(f, "when") is not None and "season" not in refinements:
+            self.error(_get(f, "when"), "frequency.when 只用于 season / `when` needs `season`")
+            return None
+        if not refinements:
+            return freq
+        what, value = refinements[0], _get(f, refinements[0])
+        reader = getattr(self, f"refine_{what}")
+        return reader(freq, value, f)
+
+    def _refined(self, freq: Frequency, **changes) -> Frequency:
+        parts = ", ".join(f"{k}: {v}" for k, v in changes.items() if v is not None)
+        return replace(freq, phrase=f"{freq.phrase}, {parts}", **changes)
+
+    def refine_n(self, freq: Frequency, node: _Node, f: dict) -> Frequency | None:
+        n = node.value
+        ok = isinstance(n, int) and not isinstance(n, bool)
+        if ok and freq.every is PeriodKind.MONTH and n in MONTH_MULTIPLES:
+            kind = MONTH_MULTIPLES[n]
+            return self._refined(replace(freq, every=kind), n=n if kind is PeriodKind.MONTH else 1)
+        if ok and freq.every is PeriodKind.YEAR and 1 <= n <= MAX_YEARS:
+            anchor_node = _get(f, "anchor")
+            anchor = None
+            if anchor_node is not None:
+                anchor = self.integer(anchor_node, 0, "anchor", minimum=2000) or None
+            return self._refined(freq, n=n, anchor=anchor)
+        self.error(node, f"frequency.n 无效：{n!r} / `n` must be 2, 3, 4, 6 or 12 with `every: month`, "
+                         f"or 2–{MAX_YEARS} with `every: year`")
+        return None
+
+    def refine_days(self, freq: Frequency, node: _Node, f: dict) -> Frequency | None:
+        values = node.value if isinstance(node.value, list) else [node]
+        days = [v.value if isinstance(v, _Node) else v for v in values]
+        if (freq.every is not PeriodKind.MONTH or not days
+                or not all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 31 for d in days)):
+            self.error(node, f"frequency.days 无效：{days!r} / `days` is a list of days of the month (1–31), "
+                             "e.g. [10, 24], with `every: month`")
+            return None
+        return self._refined(freq, days=tuple(sorted(set(days))))
+
+    def refine_weekday(self, freq: Frequency, node: _Node, f: dict) -> Frequency | None:
+        day = weekday_of(node.value)
+        if freq.every is not PeriodKind.WEEK or day is None:
+            self.error(node, f"frequency.weekday 无效：{node.value!r} / `weekday` is one of "
+                             f"{', '.join(WEEKDAYS)} (or 周一…周日), with `every: week`")
+            return None
+        return self._refined(freq, weekday=day)
+
+    def refine_due(self, freq: Frequency, node: _Node, f: dict) -> Frequency | None:
+        text = str(node.value).strip()
+        m = re.fullmatch(r"(?:(\d{1,2})-)?(\d{1,2})", text)
+        month, day = (int(m[1]) if m and m[1] else 0), (int(m[2]) if m else 0)
+        valid = bool(m) and 1 <= day <= 31 and (
+            (freq.every is PeriodKind.MONTH and month == 0)
+            or (freq.every is PeriodKind.YEAR and 1 <= month <= 12
+                and day <= (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]))
+        if not valid:
+            self.error(node, f"frequency.due 无效：{node.value!r} / `due` is \"DD\" with `every: month` "
+                             "(每月5日前: \"05\") or \"MM-DD\" with `every: year` (每年11月底前: \"11-30\")")
+            return None
+        return self._refined(freq, due=(month, day))
+
+    def refine_which(self, freq: Frequency, node: _Node, f: dict) -> Frequency | None:
+        which = str(node.value).strip().upper()
+        which = {"上半年": "H1", "下半年": "H2"}.get(str(node.value).strip(), which)
+        if freq.every is not PeriodKind.HALF or which not in ("H1", "H2"):
+            self.error(node, f"frequency.which 无效：{node.value!r} / `which` is H1 (上半年) or H2 (下半年), "
+                             "with `every: half`")
+            return None
+        return self._refined(freq, which=which)
+
+    def refine_season(self, freq: Frequency, node: _Node, f: dict) -> Frequency | None:
+        name = str(node.value).strip()
+        when_node = _get(f, "when")
+        when = str(when_node.value).strip().lower() if when_node is not None else "during"
+        when = {"前": "before", "期间": "during", "中": "during", "后": "after"}.get(when, when)
+        if name not in self.seasons:
+            self.error(node, f"未知时段 “{name}” / unknown season; declare it under seasons: "
+                             f"(known: {', '.join(self.seasons)})")
+            return None
+        if freq.every is not PeriodKind.YEAR or when not in WHEN:
+            self.error(when_node or node, f"frequency.when 无效：{when!r} / `when` is before, during or after "
+                                          "(汛前/汛期/汛后), with `every: year`")
+            return None
+        return self._refined(freq, season=name, when=when)
 
     def duty(self, node: _Node) -> tuple[Duty, _Node] | None:
         fields = self.mapping(node, "duty")
@@ -642,10 +811,14 @@ class _Validator:
             self.check_who(d.who, node)
             if d.spread and (not d.frequency or d.frequency.at_least < 2):
                 self.r.error(_get(node.value, "spread") or node, "spread 需要频次至少2次 / spread needs a frequency of at least 2")
-            elif d.spread and d.frequency.at_least > SHORTEST_PERIOD_DAYS[d.frequency.every]:
+            elif d.spread and not (d.frequency.plain or d.frequency.n > 1 or d.frequency.which):
+                self.r.error(_get(node.value, "spread") or node,
+                             "spread 不能用于指定日期或时段的频次 / spread cannot cut a frequency with fixed days, "
+                             "a weekday, a due day or a season")
+            elif d.spread and d.frequency.at_least > shortest_days(d.frequency):
                 self.r.error(_get(node.value, "spread") or node,
                              f"spread: {d.frequency.at_least} 次多于周期的天数 / more parts than the period has days "
-                             f"({SHORTEST_PERIOD_DAYS[d.frequency.every]})")
+                             f"({shortest_days(d.frequency)})")
         for t, node in self.tasks:
             self.check_who(t.who, node)
             if t.opens and t.opens > t.due:

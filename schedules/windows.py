@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from .catalog import Catalog, Duty, DutyKind, HolidayCheck, Person, QuietHours, Reminder, Task, Who
 from .holidays import Calendar
-from .periods import Period, periods_between
+from .periods import Period, frequency_periods
 
 ItemKind = str  # "duty" | "task" | "holiday"
 
@@ -54,6 +54,7 @@ class Schedule:
         self.catalog = catalog
         self.tz = ZoneInfo(catalog.timezone)
         self.calendar = Calendar(catalog.holidays, catalog.extra_workdays)
+        self.start_year = catalog.start_year or date.today().year
         self._members: dict[Who, list[Person]] = {}
 
     # -- helpers -------------------------------------------------------------------------------
@@ -88,6 +89,8 @@ class Schedule:
 
     def _window(self, item: Duty | Task | HolidayCheck, kind: ItemKind, key: str, start: date,
                 last_day: date, required: int, workdays_only: bool) -> Window:
+        """The window of one period; `last_day` is the due day (the period's last day unless the
+        frequency names a day: 每周五, 每月5日前)."""
         d = self.catalog.defaults
         due_time = getattr(item, "due_time", None) or d.due_time
         late = getattr(item, "late_days", None)
@@ -104,12 +107,13 @@ class Schedule:
         if duty.frequency is None:
             return
         workdays = duty.workdays_only or self.catalog.defaults.workdays_only
-        for period in periods_between(duty.frequency.every, start, end):
-            parts: list[Period] = period.split(duty.frequency.at_least) if duty.spread else [period]
-            required = 1 if duty.spread else duty.frequency.at_least
+        f = duty.frequency
+        for period in frequency_periods(f, start, end, self.catalog.seasons, self.start_year):
+            parts: list[Period] = period.split(f.at_least) if duty.spread else [period]
+            required = 1 if duty.spread else f.at_least
             for p in parts:
                 if p.end > start and p.start < end:
-                    yield self._window(duty, "duty", p.key, p.start, p.last_day, required, workdays)
+                    yield self._window(duty, "duty", p.key, p.start, p.due_day, required, workdays)
 
     def task_windows(self, task: Task, start: date, end: date) -> Iterator[Window]:
         opens = task.opens or date(task.due.year, 1, 1)

@@ -292,9 +292,9 @@ async def test_report_with_measures_number_text_and_photo(h):
         assert s.exec(select(LedgerEntry).where(LedgerEntry.kind == "evidence", LedgerEntry.ref_id == evidence.id)).one()
     # the report is closed: the next text is not taken by it
     with h.session() as s:
-        from bot.services import callout_reports
+        from bot.services.callouts import reports
 
-        assert callout_reports.open_draft(s, "乙部长") is None
+        assert reports.open_draft(s, "乙部长") is None
 
 
 # -- lifting --------------------------------------------------------------------------------------
@@ -330,8 +330,8 @@ async def test_callout_list_for_the_office(h):
 
 # -- priority -------------------------------------------------------------------------------------
 async def test_routine_backlog_does_not_delay_the_callout(tmp_path):
+    from bot.sandbox.telegram import Limits
     from bot.services import outbox
-    from bot.telegram.sandbox import Limits
 
     url, _drop = make_database_url("sqlite", tmp_path)
     # Telegram's real 30 messages/s: the backlog cannot drain before the callout however slow or

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 from support.callout_fixtures import T0, callout_cat, callout_db, module_store  # noqa: F401
 
-from bot.services import callout_flow as flow
+from bot.services.callouts import warn_flow as flow
 from bot.store.models import Callout, Person
 
 

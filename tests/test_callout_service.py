@@ -9,8 +9,9 @@ import pytest
 from sqlmodel import select
 from support.callout_fixtures import T0, callout_cat, callout_db, deliver, module_store, texts  # noqa: F401
 
-from bot.services import callout_reports, callouts, ledger
-from bot.services.callout_records import callout_records, callout_status
+from bot.services import callouts, ledger
+from bot.services.callouts import reports
+from bot.services.callouts.records import callout_records, callout_status
 from bot.store.models import Callout, CalloutTarget, LedgerEntry, Outbox, Person
 
 
@@ -276,30 +277,30 @@ def test_report_with_measures_text_and_photo(db, cat):
     ack(db, cid, "乙部长", s_(1))
     tid = targets(db, cid)["乙部长"].id
     with db.session() as s:
-        assert callout_reports.toggle_measure(s, tid, "乙部长", "stop", s_(2)).status == "ok"
-        asked = callout_reports.toggle_measure(s, tid, "乙部长", "evac", s_(2))
+        assert reports.toggle_measure(s, tid, "乙部长", "stop", s_(2)).status == "ok"
+        asked = reports.toggle_measure(s, tid, "乙部长", "evac", s_(2))
         assert asked.status == "asked" and "多少人" in asked.reply
     with db.session() as s:
-        again = callout_reports.add_text(s, "乙部长", "很多人", s_(3))
+        again = reports.add_text(s, "乙部长", "很多人", s_(3))
         assert "数字" in again.reply
-        callout_reports.add_text(s, "乙部长", "35", s_(3))
-        callout_reports.add_text(s, "乙部长", "东区厂房已全部撤离", s_(4))
-        callout_reports.add_photo(s, "乙部长", {"file_id": "F1", "file_unique_id": "U1"}, s_(4))
-        callout_reports.add_photo(s, "乙部长", {"file_id": "F1", "file_unique_id": "U1"}, s_(4))  # redelivered
+        reports.add_text(s, "乙部长", "35", s_(3))
+        reports.add_text(s, "乙部长", "东区厂房已全部撤离", s_(4))
+        reports.add_photo(s, "乙部长", {"file_id": "F1", "file_unique_id": "U1"}, s_(4))
+        reports.add_photo(s, "乙部长", {"file_id": "F1", "file_unique_id": "U1"}, s_(4))  # redelivered
     with db.session() as s:
-        result = callout_reports.submit(s, tid, "乙部长", s_(5))
+        result = reports.submit(s, tid, "乙部长", s_(5))
         assert result.status == "submitted"
     with db.session() as s:
-        assert callout_reports.submit(s, tid, "乙部长", s_(6)).status == "already"
+        assert reports.submit(s, tid, "乙部长", s_(6)).status == "already"
         t = s.get(CalloutTarget, tid)
         assert t.report_at == s_(5)
         assert t.report_measures == ["已停工", "已转移 35 人"]
         assert t.report_text == "很多人\n东区厂房已全部撤离"
-        assert callout_reports.photo_count(s, tid) == 1
+        assert reports.photo_count(s, tid) == 1
         rep = s.exec(select(LedgerEntry).where(LedgerEntry.kind == "report")).one()
         assert rep.ref_id == tid
         # after submitting, texts are no longer taken by the report
-        assert callout_reports.add_text(s, "乙部长", "别的事", s_(7)) is None
+        assert reports.add_text(s, "乙部长", "别的事", s_(7)) is None
 
 
 def test_empty_report_is_refused(db, cat):
@@ -307,7 +308,7 @@ def test_empty_report_is_refused(db, cat):
     ack(db, cid, "乙部长", s_(1))
     tid = targets(db, cid)["乙部长"].id
     with db.session() as s:
-        assert callout_reports.submit(s, tid, "乙部长", s_(2)).status == "empty"
+        assert reports.submit(s, tid, "乙部长", s_(2)).status == "empty"
     assert targets(db, cid)["乙部长"].report_at is None
 
 
@@ -324,8 +325,8 @@ def test_late_report_is_nudged_once_and_flagged(db, cat):
     with db.session() as s:
         nudges = s.exec(select(Outbox).where(Outbox.dedupe_key.like(f"callout:{cid}:{tid}:nudge%"))).all()
         assert len(nudges) == 1 and "报告" in nudges[0].payload["text"]
-        callout_reports.toggle_measure(s, tid, "乙部长", "patrol", s_(31))
-        callout_reports.submit(s, tid, "乙部长", s_(31))
+        reports.toggle_measure(s, tid, "乙部长", "patrol", s_(31))
+        reports.submit(s, tid, "乙部长", s_(31))
     rows = [r for r in records(db) if r["person_id"] == "乙部长"]
     assert rows[0]["report_late"] is True and rows[0]["measures"] == ["已巡查"]
 
@@ -437,7 +438,7 @@ def test_people_without_telegram_are_listed_silent_on_the_board(db, cat):
 
 def test_board_figures_from_sql_match_the_targets(db, cat):
     """The board is rendered from aggregates; they must say what the rows say."""
-    from bot.services import callout_render
+    from bot.services.callouts import render
 
     cid = issue(db, cat)  # 丙部长 unbound → escalated to the office at once
     deliver_all(db, s_(0))
@@ -447,12 +448,12 @@ def test_board_figures_from_sql_match_the_targets(db, cat):
         tick(db, s_(t))
     with db.session() as s:
         tid = callouts.targets_of(s, cid)[0].id
-        callout_reports.toggle_measure(s, tid, "张主任", "patrol", s_(12))
-        callout_reports.submit(s, tid, "张主任", s_(12))
+        reports.toggle_measure(s, tid, "张主任", "patrol", s_(12))
+        reports.submit(s, tid, "张主任", s_(12))
     with db.session() as s:
         targets = callouts.targets_of(s, cid)
         fast, names = callouts.board_snapshot(s, cid, max_names=2)
-        slow = callout_render.board_data(targets, max_names=2)
+        slow = render.board_data(targets, max_names=2)
     assert fast.counts == slow.counts and fast.counts["escalated"] >= 3 and fast.counts["reported"] == 1
     assert [t.id for t in fast.silent] == [t.id for t in slow.silent] and fast.silent_total == slow.silent_total
     assert fast.last_event == slow.last_event == s_(12)

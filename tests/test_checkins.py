@@ -505,7 +505,7 @@ def test_history_shows_recent_checkins_with_photo_counts(world):
 
 
 async def test_the_worker_also_stores_callout_report_photos(world, tmp_path):
-    # 叫应 reports queue Download rows with callout_target_id (bot/services/callout_reports.py).
+    # 叫应 reports queue Download rows with callout_target_id (bot/services/callouts/reports.py).
     with world.session() as s:
         s.add(Download(callout_target_id=77, tg_file_id="CALLOUT1", tg_file_unique_id="UC1", mime="image/jpeg",
                        next_try_at=NOW))

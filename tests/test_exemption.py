@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import openpyxl
 import pytest
 from sqlmodel import select
 from support.assessment_world import add_duty, add_instance, add_person, add_units, at
 
-from bot.services import exemptions, verify
+from bot.services import exemptions, export, verify
 from bot.services.exemptions import ExemptionError, parse_request
-from bot.store.models import AuditLog, CheckInDraft, DutyInstance, Exemption, LedgerEntry, Outbox, Person
+from bot.store.models import (
+    AuditLog,
+    CheckInDraft,
+    DutyInstance,
+    Exemption,
+    ExemptionRevocation,
+    LedgerEntry,
+    Outbox,
+    Person,
+)
 
 TODAY = date(2026, 6, 1)
 NOW = at(2026, 6, 1, 10, 0)
@@ -169,3 +179,82 @@ def test_refusal_and_bad_requests_change_no_instance(store):
         assert d.decided_now and d.excused == [] and d.exemption.state == "refused"
     assert statuses(store)[ids["in_dates"]] == "open"
     assert "未获批准" in outbox(store, f"exempt:{d.exemption.id}:result")[0].payload["text"]
+
+
+# --- revoking an approval (the web console's 撤销) -------------------------------------------------
+def test_revoke_restores_statuses_and_is_chained(store, tmp_path):
+    ids = build(store)
+    with store.session() as s:
+        missed_in_dates = add_instance(s, "p", "insp", at(2026, 6, 3), "open", late_days=0).id  # closes at due
+        ex = exemptions.submit(s, "p", "出差", "赴省厅培训 6月3日-6月5日", NOW, instance_id=ids["asked"])
+        ex_id = ex.id
+        exemptions.decide(s, ex_id, s.get(Person, "o1"), True, NOW)
+    st = statuses(store)
+    assert st[ids["in_dates"]] == st[missed_in_dates] == st[ids["asked"]] == "excused"
+    later = at(2026, 6, 4, 12)  # the 3 June one has closed, the 4 June one is still open
+    with store.session() as s:
+        for bad, message in (("", "撤销理由"), ("x" * 501, "太长")):
+            with pytest.raises(ExemptionError, match=message):
+                exemptions.revoke(s, ex_id, s.get(Person, "o1"), bad, later)
+        with pytest.raises(ExemptionError, match="安委办"):
+            exemptions.revoke(s, ex_id, s.get(Person, "p"), "并未出差", later)
+    assert statuses(store)[ids["in_dates"]] == "excused"
+    with store.session() as s:
+        r = exemptions.revoke(s, ex_id, s.get(Person, "o2"), "并未出差", later)
+    assert sorted(r.restored) == sorted([ids["in_dates"], missed_in_dates, ids["asked"]])
+    st = statuses(store)
+    assert (st[ids["in_dates"]], st[missed_in_dates], st[ids["asked"]], st[ids["done_in_dates"]]) == (
+        "open", "missed", "open", "done")
+    with store.session() as s:
+        ex = s.get(Exemption, ex_id)
+        rec = s.exec(select(ExemptionRevocation)).one()
+        assert ex.state == "revoked" and (rec.exemption_id, rec.revoked_by, rec.reason) == (ex_id, "o2", "并未出差")
+        assert sorted(rec.reinstated) == sorted(r.restored)
+        kinds = [e.kind for e in s.exec(select(LedgerEntry).order_by(LedgerEntry.seq))]
+        assert kinds == ["exemption", "revocation"]
+        assert s.exec(select(AuditLog).where(AuditLog.action == "exemption.revoked")).one().detail["reason"] == "并未出差"
+        with pytest.raises(ExemptionError, match="只能撤销已批准"):  # twice: refused, nothing changes
+            exemptions.revoke(s, ex_id, s.get(Person, "o1"), "再撤一次", later)
+        # a sweep does not excuse them again
+        assert exemptions.excuse_covered(s, later) == []
+    told = outbox(store, f"exempt:{ex_id}:revoked")[0]
+    assert told.chat_id == 2001 and "已被安委办撤销" in told.payload["text"] and "并未出差" in told.payload["text"]
+    assert verify.verify(store.engine, tmp_path).ok
+    # the export's 明细 shows the revocation on the rows it no longer excuses
+    export.write_xlsx(store, tmp_path / "x.xlsx", date(2026, 6, 1), date(2026, 6, 30), later, data_dir=tmp_path)
+    sheet = openpyxl.load_workbook(tmp_path / "x.xlsx")["明细"]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
+    row = next(r for r in rows if r["实例编号"] == ids["in_dates"])
+    assert row["状态"] != "免考核"
+    assert "已撤销免考核" in row["免考核说明"] and "周敏" in row["免考核说明"] and "并未出差" in row["免考核说明"]
+
+
+def test_revocation_tampering_is_found(store, tmp_path):
+    ids = build(store)
+    with store.session() as s:
+        ex = exemptions.submit(s, "p", "出差", "培训 6月3日-6月5日", NOW, instance_id=ids["asked"])
+        exemptions.decide(s, ex.id, s.get(Person, "o1"), True, NOW)
+        ex_id = ex.id
+    with store.session() as s:  # revoked behind the bot's back: no revocation record
+        s.get(Exemption, ex_id).state = "revoked"
+    result = verify.verify(store.engine, tmp_path)
+    assert not result.ok and (result.problem.kind, result.problem.what) == ("exemption", "altered")
+    with store.session() as s:
+        s.get(Exemption, ex_id).state = "approved"
+        exemptions.revoke(s, ex_id, s.get(Person, "o1"), "并未出差", NOW)
+    assert verify.verify(store.engine, tmp_path).ok
+    with store.session() as s:  # the reason edited afterwards
+        s.exec(select(ExemptionRevocation)).one().reason = "别的理由"
+    result = verify.verify(store.engine, tmp_path)
+    assert not result.ok and (result.problem.kind, result.problem.what) == ("revocation", "altered")
+    with store.session() as s:  # reason put back, but the exemption made approved again
+        s.exec(select(ExemptionRevocation)).one().reason = "并未出差"
+        s.get(Exemption, ex_id).state = "approved"
+    result = verify.verify(store.engine, tmp_path)
+    assert not result.ok and (result.problem.kind, result.problem.what) == ("revocation", "altered")
+    with store.session() as s:  # the revocation record deleted
+        s.get(Exemption, ex_id).state = "revoked"
+        s.delete(s.exec(select(ExemptionRevocation)).one())
+    result = verify.verify(store.engine, tmp_path)
+    assert not result.ok and (result.problem.kind, result.problem.what) == ("revocation", "missing")

@@ -166,14 +166,18 @@ def test_a_duration_is_not_a_count():
     assert found("每年开展不少于一周的事故警示教育活动。") == [("year", 1, None, "training")]
 
 
-def test_periods_the_catalogue_cannot_express_are_converted_and_marked():
+def test_periods_of_the_calendar_are_drafted_as_such_and_the_rest_converted_and_marked():
+    # Issue 12: 每半月, 每两个月 and 每两年 are periods of the calendar now, drafted without a 待核 note
+    # (this test used to expect 每月2次, 每年6次 and an unscheduled clause); 每两周 is still converted.
     draft, text_yaml = draft_yaml("某镇职责清单\n镇长安全生产职责\n1. 每半月带队检查1次。\n2. 每两个月组织1次分析会。\n"
-                                  "3. 每两年组织一次安全风险普查。\n", YEAR)
+                                  "3. 每两年组织一次安全风险普查。\n4. 每两周开展一次巡查。\n", YEAR)
     freqs = {d.id: d.frequency for d in draft.duties}
-    assert freqs == {"gov-01": "每月2次", "gov-02": "每年6次", "gov-03": None}
-    assert "每两年" in " ".join(r.reason for r in draft.review)
-    assert re.search(r"frequency: 每月2次  # 待核: 原文“每半月”", text_yaml)
-    assert re.search(r"frequency: 每年6次  # 待核: 原文“每两个月”", text_yaml)
+    assert freqs == {"gov-01": "每半月1次", "gov-02": "每两个月1次", "gov-03": "每两年1次", "gov-04": "每月2次"}
+    assert re.search(r"frequency: 每半月1次\n", text_yaml)
+    assert re.search(r"frequency: 每两个月1次\n", text_yaml)
+    assert re.search(r"frequency: 每两年1次\n", text_yaml)
+    assert re.search(r"frequency: 每月2次  # 待核: 原文“每两周”", text_yaml)
+    assert "start_year: 2026" in text_yaml
     loads_and_schedules(text_yaml)
 
 

@@ -29,13 +29,14 @@ KEY_FORMATS = {
     PeriodKind.DAY: r"\d{4}-\d{2}-\d{2}",
     PeriodKind.WEEK: r"\d{4}-W\d{2}",
     PeriodKind.XUN: r"\d{4}-\d{2}-[123]",
+    PeriodKind.HALFMONTH: r"\d{4}-\d{2}-H[12]",
     PeriodKind.MONTH: r"\d{4}-\d{2}",
     PeriodKind.QUARTER: r"\d{4}-Q[1-4]",
     PeriodKind.HALF: r"\d{4}-H[12]",
     PeriodKind.YEAR: r"\d{4}",
 }
 # How long a range a property draws, per kind: enough periods to tile, few enough to stay fast.
-SPAN = {PeriodKind.DAY: 60, PeriodKind.WEEK: 200, PeriodKind.XUN: 200, PeriodKind.MONTH: 500,
+SPAN = {PeriodKind.DAY: 60, PeriodKind.WEEK: 200, PeriodKind.XUN: 200, PeriodKind.HALFMONTH: 300, PeriodKind.MONTH: 500,
         PeriodKind.QUARTER: 900, PeriodKind.HALF: 1200, PeriodKind.YEAR: 1500}
 
 kinds = st.sampled_from(list(PeriodKind))
@@ -56,6 +57,8 @@ def expected_key(kind: PeriodKind, start: date) -> str:
             return f"{iso.year}-W{iso.week:02d}"
         case PeriodKind.XUN:
             return f"{start:%Y-%m}-{(start.day - 1) // 10 + 1}"
+        case PeriodKind.HALFMONTH:
+            return f"{start:%Y-%m}-H{1 if start.day == 1 else 2}"
         case PeriodKind.MONTH:
             return f"{start:%Y-%m}"
         case PeriodKind.QUARTER:
@@ -101,6 +104,8 @@ def test_period_boundaries(kind, day):
             assert size == 7 and p.start.weekday() == 0
         case PeriodKind.XUN:
             assert p.start.day in (1, 11, 21) and (p.end.day in (11, 21) or p.end.day == 1)
+        case PeriodKind.HALFMONTH:
+            assert p.start.day in (1, 16) and p.end.day in (16, 1)
         case PeriodKind.MONTH:
             assert p.start.day == 1 and p.end.day == 1
         case PeriodKind.QUARTER:
@@ -121,6 +126,8 @@ def test_period_boundaries(kind, day):
     (date(2026, 3, 11), PeriodKind.XUN, "2026-03-2"),
     (date(2026, 2, 28), PeriodKind.XUN, "2026-02-3"),
     (date(2026, 3, 15), PeriodKind.DAY, "2026-03-15"),
+    (date(2026, 3, 15), PeriodKind.HALFMONTH, "2026-03-H1"),
+    (date(2026, 2, 16), PeriodKind.HALFMONTH, "2026-02-H2"),
     (date(2027, 1, 1), PeriodKind.WEEK, "2026-W53"),  # ISO week-year, not the calendar year
     (date(2024, 12, 30), PeriodKind.WEEK, "2025-W01"),
 ])

@@ -18,7 +18,12 @@ def test_demo_runs_the_whole_scenario(tmp_path):
                             text=True, timeout=120)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
-    assert "【职责提醒】" in out  # the scheduler's reminder, at its time
+    # The scheduler's reminders, at their time: one message per leader, a digest when several
+    # duties fall due that morning (24 December: eight for 王海涛).
+    morning = out.split("👤", 1)[0]
+    first = morning.split("🤖 → ", 1)[1].split(":", 1)[0]
+    assert morning.count(f"🤖 → {first}:") == 1, morning
+    assert "【职责提醒】" in morning or "📋 今日待办" in morning
     assert "👤" in out and "[相册 album: 3 张照片 photos]" in out
     assert "✅" in out  # the check-in confirmation
     assert "👤 孙丽: /overdue" in out

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.services import reminders
-from bot.store.models import DutyInstance, Exemption, Outbox
+from bot.services import digest, reminders
+from bot.store.models import DutyInstance, Exemption, Outbox, ReminderItem
 from schedules import Schedule, compile_jobs, load_catalog_text
 
 pytest_plugins = ["support.harness"]
@@ -87,14 +87,11 @@ async def test_an_approved_leave_excuses_instances_opened_later(h):
 
 async def test_reminder_text_buttons_and_dedupe(h):
     tg = await h.bind("甲")  # 乙 is not bound: an instance, but nobody to remind
-    report = await h.run_job("insp:remind:open", at(12, 1, 9, 0))
-    # Dec 1 09:00 is December's "open" and also November's "+1d" (November closes on Dec 3).
-    assert report.opened == 4 and report.queued == 2
-    msg = await h.wait_for_message(tg, contains="新的履职周期已开始")
-    nov = await h.wait_for_message(tg, contains="2026年11月")
-    assert "已超过截止时间 1 天" in nov["text"]
+    report = await h.run_job("insp:remind:-3d", at(12, 28, 9, 0))
+    assert report.opened == 2 and report.queued == 1
+    msg = await h.wait_for_message(tg, contains="距截止还有 3 天")
     text = msg["text"]
-    for part in ("新的履职周期已开始", "《测试职责清单》", "2026年12月", "12月31日 18:00", "0/2"):
+    for part in ("《测试职责清单》", "2026年12月", "12月31日 18:00", "0/2"):
         assert part in text, (part, text)
     inst = next(i for i in instances(h) if i.person_id == "甲" and i.period_key == "2026-12")
     buttons = [b for row in msg["reply_markup"]["inline_keyboard"] for b in row]
@@ -103,11 +100,32 @@ async def test_reminder_text_buttons_and_dedupe(h):
         ("稍后提醒", f"r:snooze:{inst.id}"), ("查看条款", f"r:clause:{inst.id}"),
         ("申请免考核", f"x:ask:{inst.id}")]
     # The same job again (a restart, a double fire): nothing new is queued or sent.
-    again = await h.run_job("insp:remind:open", at(12, 1, 9, 1))
+    again = await h.run_job("insp:remind:-3d", at(12, 28, 9, 1))
     assert again.queued == 0
     await h.drain_outbox()
-    assert len(await h.messages(tg)) == 2
-    assert f"remind:{inst.id}:open" in [r.dedupe_key for r in reminder_rows(h)]
+    assert len(await h.messages(tg)) == 1
+    assert [r.dedupe_key for r in reminder_rows(h)] == [f"remind:{inst.id}:-3d"]
+
+
+async def test_two_reminders_of_one_moment_are_one_digest(h):
+    tg = await h.bind("甲")
+    report = await h.run_job("insp:remind:open", at(12, 1, 9, 0))
+    # Dec 1 09:00 is December's "open" and also November's "+1d" (November closes on Dec 3).
+    assert report.opened == 4 and report.queued == 2
+    msg = await h.wait_for_message(tg, contains="今日待办 2 项")
+    nov, dec = sorted((i for i in instances(h) if i.person_id == "甲"), key=lambda i: i.period_key)
+    lines = msg["text"].split("\n")
+    assert lines[0] == "📋 今日待办 2 项（已逾期 1 项）"
+    assert "1. 带队开展安全生产检查（2026年11月） · 已逾期 1 天 · 已报 0/2" in lines
+    assert "2. 带队开展安全生产检查（2026年12月） · 12月31日截止 · 已报 0/2" in lines
+    buttons = [(b["text"], b["callback_data"]) for row in msg["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == [("报告 1", f"r:done:{nov.id}"), ("报告 2", f"r:done:{dec.id}"), ("📋 全部待办", "d:mine")]
+    await h.drain_outbox()
+    assert len(await h.messages(tg)) == 1
+    with h.session() as s:
+        items = s.exec(select(ReminderItem).order_by(ReminderItem.id)).all()
+        row = s.get(Outbox, items[0].outbox_id)
+    assert {i.outbox_id for i in items} == {row.id} and row.payload["instances"] == [nov.id, dec.id]
 
 
 async def test_done_instances_get_no_reminder(h):
@@ -164,8 +182,18 @@ async def test_reminder_skipped_when_the_duty_was_done_while_queued(database_url
         with h.session() as s:
             spec = next(j for j in compile_jobs(schedule.catalog) if j.id == "insp:remind:-3d")
             assert reminders.run_job(s, schedule, spec, at(12, 28, 9)).queued == 1
-        with h.session() as s:  # a check-in arrives before the sender got to the reminder
+        with h.session() as s:  # a check-in arrives before the reminder was composed
             inst = s.exec(select(DutyInstance).where(DutyInstance.person_id == "甲")).one()
+            inst.done_count, inst.status = 2, "done"
+        with h.session() as s:
+            assert digest.compose_due(s, schedule, at(12, 28, 9, 1)) == 0
+            assert [i.state for i in s.exec(select(ReminderItem))] == ["skipped"]
+        with h.session() as s:  # ... or after it was composed, before the sender got to it
+            spec = next(j for j in compile_jobs(schedule.catalog) if j.id == "insp:remind:0d")
+            inst = s.exec(select(DutyInstance).where(DutyInstance.person_id == "甲")).one()
+            inst.done_count, inst.status = 0, "open"
+            assert reminders.run_job(s, schedule, spec, at(12, 31, 9)).queued == 1
+            assert digest.compose_due(s, schedule, at(12, 31, 9)) == 1
             inst.done_count, inst.status = 2, "done"
         await h.start_bot()
         await h.drain_outbox()

@@ -7,10 +7,10 @@ import time
 import pytest
 from sqlmodel import select
 
+from bot.sandbox.telegram import Limits
 from bot.services import outbox
 from bot.services.reminders import enqueue_many
 from bot.store.models import Outbox
-from bot.telegram.sandbox import Limits
 
 pytest_plugins = ["support.harness"]
 from support.harness import Harness  # noqa: E402

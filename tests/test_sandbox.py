@@ -27,9 +27,9 @@ from telegram import (
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
-from bot.telegram.sandbox import Limits, Sandbox, SandboxClient, SandboxError, SyncSandboxClient
-from bot.telegram.sandbox.formatting import detect_entities, parse_text
-from bot.telegram.sandbox.limits import RateLimiter
+from bot.sandbox.telegram import Limits, Sandbox, SandboxClient, SandboxError, SyncSandboxClient
+from bot.sandbox.telegram.formatting import detect_entities, parse_text
+from bot.sandbox.telegram.limits import RateLimiter
 
 pytest_plugins = ["support.sandbox_fixtures"]  # the sandbox, sandbox_client and sandbox_bot fixtures
 from support.sandbox_fixtures import TOKEN, eventually, make_bot  # noqa: E402
@@ -492,7 +492,7 @@ def test_run_in_thread_with_sync_client():
 
 @pytest.mark.slow
 def test_runs_as_a_process():
-    proc = subprocess.Popen([sys.executable, "-m", "bot.telegram.sandbox", "--port", "0", "--no-limits"],
+    proc = subprocess.Popen([sys.executable, "-m", "bot.sandbox.telegram", "--port", "0", "--no-limits"],
                             stdout=subprocess.PIPE, text=True)
     try:
         urls = json.loads(proc.stdout.readline())

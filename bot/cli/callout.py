@@ -4,7 +4,7 @@
     dutybot callout status ID [--format table|json]
 
 status gives per recipient: person, first_sent_at, calls_made, acked_at, escalated_to, report_at
-(ISO 8601, +08:00); see bot/services/callout_records.py for every field of the JSON.
+(ISO 8601, +08:00); see bot/services/callouts/records.py for every field of the JSON.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import sys
 
 from sqlmodel import select
 
-from bot.services import callout_render, callouts
-from bot.services.callout_records import callout_status
+from bot.services import callouts
+from bot.services.callouts import render
+from bot.services.callouts.records import callout_status
 from bot.store.models import Callout
 from bot.texts import callouts as T
 from bot.texts import fmt
@@ -77,7 +78,7 @@ def list_callouts(args, ctx) -> int:
             query = query.where(Callout.lifted_at.is_(None))  # type: ignore[union-attr]
         rows = []
         for c in s.exec(query):
-            counts = callout_render.counts(callouts.targets_of(s, c.id))
+            counts = render.counts(callouts.targets_of(s, c.id))
             rows.append({"id": c.id, "level": c.level, "hazard": c.hazard, "issued_at": fmt.local(c.issued_at).isoformat(timespec="seconds"),
                          "lifted_at": fmt.local(c.lifted_at).isoformat(timespec="seconds") if c.lifted_at else None,
                          **counts})

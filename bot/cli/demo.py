@@ -1,8 +1,9 @@
 """dutybot demo: the sandbox, the bot and a scripted scenario, the conversation printed live.
 
 The process clock is moved to a few seconds before the next reminder of a duty shared by several
-leaders (example catalogue: 其他负责人), so the scheduler sends it for real. Then one leader taps
-报告完成 and sends an album of three photos, another ignores the reminder, and the safety office
+leaders (example catalogue: 其他负责人), so the scheduler sends it for real: with the other duties
+due that morning, as one digest per leader (24 December: eight duties for 王海涛, one message). Then
+one leader taps that duty's number and sends an album of three photos, another ignores the reminder, and the safety office
 asks /overdue. Everything goes through the same code as production: PTB over HTTP to the sandbox,
 the inbox, the outbox sender within Telegram's limits, the scheduler. The store is a temporary
 SQLite database (kept with --keep DIR).
@@ -162,13 +163,13 @@ def _photos(n: int) -> list[bytes]:
 async def _demo(args, ctx, catalog, p: Plan, workdir: Path) -> int:
     from sqlmodel import select
 
+    from bot.sandbox.telegram import Limits, Sandbox, SandboxClient
     from bot.services.reminders import set_watermark
     from bot.store import Store
     from bot.store.models import CheckIn, DutyInstance, Evidence, Outbox, Person
     from bot.store.sync import sync_catalog
     from bot.telegram.app import Runtime, RuntimeOptions
     from bot.telegram.context import BotContext
-    from bot.telegram.sandbox import Limits, Sandbox, SandboxClient
     from schedules import Schedule
 
     schedule = Schedule(catalog)
@@ -214,11 +215,16 @@ async def _demo(args, ctx, catalog, p: Plan, workdir: Path) -> int:
 
         reminder = await printer.wait(ids[reporter.id], is_reminder, f"{reporter.name} 的提醒 reminder")
         await printer.wait(ids[ignorer.id], is_reminder, f"{ignorer.name} 的提醒 reminder")
-        done_data = next(b["callback_data"] for row in reminder["reply_markup"]["inline_keyboard"] for b in row
-                         if b["callback_data"].startswith("r:done:"))
-        instance_id = int(done_data.rsplit(":", 1)[1])
+        # Several duties fall due that morning: one digest, a numbered button per duty.
+        with store.session() as s:
+            instance_id = s.exec(select(DutyInstance.id).where(
+                DutyInstance.duty_id == p.duty_id, DutyInstance.person_id == reporter.id,
+                DutyInstance.opens_at <= clock.now(), DutyInstance.closes_at > clock.now())).first()
+        button = next(b for row in reminder["reply_markup"]["inline_keyboard"] for b in row
+                      if b.get("callback_data") == f"r:done:{instance_id}")
+        done_data = button["callback_data"]
 
-        printer.say(reporter.name, "点击「报告完成」 taps 报告完成")
+        printer.say(reporter.name, f"点击「{button['text']}」（{p.title}） taps {button['text']}")
         await users.press_button(ids[reporter.id], reminder["message_id"], done_data)
         ask = await printer.wait(ids[reporter.id], lambda m: m["seq"] > reminder["seq"], "请发送照片 the bot's question",
                                  since=reminder["seq"])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import date
 
 from sqlmodel import select
 
 from bot import clock
-from bot.services import assessment, export
+from bot.services import assessment, export, export_jobs
 from bot.store.models import Person
 
 from .args import day, moment
@@ -43,6 +44,33 @@ def find_person(session, key: str) -> Person:
                        + ", ".join(p.id for p in found))
 
 
+class Progress:
+    """明细 rows written, on stderr: one line rewritten in place on a terminal, a line every
+    EVERY seconds otherwise (a log file)."""
+
+    EVERY = 5.0
+
+    def __init__(self, expected: int, out=None):
+        self.expected = expected
+        self.out = out or sys.stderr
+        self.tty = self.out.isatty()
+        self.started = time.monotonic()
+        self._last = 0.0
+
+    def __call__(self, rows: int) -> None:
+        now = time.monotonic()
+        if not self.tty and now - self._last < self.EVERY:
+            return
+        self._last = now
+        pct = f"{min(rows / self.expected, 0.99):.0%}" if self.expected else "…"
+        line = f"导出中 / exporting: 明细 {rows:,} / ~{self.expected:,} 行 rows ({pct}, {now - self.started:.0f} s)"
+        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=self.out, flush=True)
+
+    def finish(self) -> None:
+        if self.tty:
+            print(file=self.out)
+
+
 def run(args, ctx) -> int:
     tz = zone(ctx)
     now = args.at or clock.now()
@@ -61,8 +89,10 @@ def run(args, ctx) -> int:
         with ctx.store.session() as s:
             person = find_person(s, args.person)
     catalog = catalog_or_none(ctx)
+    with ctx.store.session() as s:
+        expected = export_jobs.expected_rows(s, start, end, tz, person.id if person else None)
     common = dict(data_dir=ctx.settings.data_dir, tz=tz, weights=assessment.weights_of(catalog),
-                  policy=assessment.policy_from(catalog))
+                  policy=assessment.policy_from(catalog), progress=Progress(expected))
     if fmt == "zip":
         out = output_file(args.out or f"履职档案_{export.safe_name(person.name)}_{start}_{end}.zip")
         with writing(out):
@@ -73,6 +103,7 @@ def run(args, ctx) -> int:
         with writing(out):
             result = export.write_xlsx(ctx.store, out, start, end, now, person_id=person.id if person else None,
                                        **common)
+    common["progress"].finish()
     rows = "，".join(f"{k} {v}" for k, v in result.rows.items())
     photos = sum(1 for p in result.photos if p.exists)
     missing = len(result.photos) - photos

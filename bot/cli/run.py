@@ -77,13 +77,14 @@ def run(args, ctx) -> int:
 async def _main(args, ctx, settings, catalog, listen) -> int:
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.telegram.app import Runtime, RuntimeOptions
+    from bot.process import Process, ProcessOptions
+    from bot.telegram.app import RuntimeOptions
     from bot.telegram.context import BotContext
     from schedules import Schedule
 
     sandbox = None
     if not settings.bot_token:
-        from bot.telegram.sandbox import Limits, Sandbox
+        from bot.sandbox.telegram import Limits, Sandbox
 
         sandbox = Sandbox(limits=Limits(), token=None, allow_unknown_chats=True)
         try:
@@ -104,22 +105,27 @@ async def _main(args, ctx, settings, catalog, listen) -> int:
         options.webhook_url = args.webhook
         options.webhook_listen, options.webhook_port = listen
     bot_ctx = BotContext(settings, ctx.store, catalog, Schedule(catalog))
-    runtime = Runtime(bot_ctx, options)
+    process = Process(bot_ctx, ProcessOptions(runtime=options, web_listen=settings.web_listen or None))
+    runtime = process.runtime
     try:
         try:
-            await runtime.start()
+            await process.start()
         except InvalidToken:
             raise CommandError("Telegram 拒绝了 BOT_TOKEN / Telegram refused BOT_TOKEN: check the token") from None
         except NetworkError as err:
             raise CommandError(f"无法连接 Telegram Bot API / cannot reach the Bot API at "
                                f"{settings.api_base_url or 'api.telegram.org'}: {err}") from None
+        if process.web is not None:
+            print(T.RUN_WEB.format(url=process.web.url, base=bot_ctx.settings.web_url), flush=True)
+        elif process.web_error is not None:
+            print(T.RUN_WEB_FAILED.format(listen=settings.web_listen, error=process.web_error), flush=True)
         print(T.RUN_READY.format(mode=runtime.mode, jobs=runtime.jobs, db=_safe_url(settings.database_url)), flush=True)
         try:
-            await runtime.wait(stop)
+            await process.wait(stop)
         finally:
             print(T.RUN_STOPPING, flush=True)
     finally:
-        await runtime.stop()
+        await process.stop()
         if sandbox is not None:
             await sandbox.stop()
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 
+from bot.services.ics import to_ics
 from bot.texts import cli as T
 from schedules import InstanceSpec, Schedule
 
@@ -32,33 +33,6 @@ def instance_json(i: InstanceSpec) -> dict:
         "opens_at": w.opens_at.isoformat(), "due_at": w.due_at.isoformat(), "required": w.required,
         "reminders": [when.isoformat() for _, when in w.reminders],
     }
-
-
-def to_ics(instances: list[InstanceSpec], catalog) -> bytes:
-    from icalendar import Alarm, Calendar, Event
-
-    cal = Calendar()
-    cal.add("prodid", "-//dutybot//duties//ZH")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", "安全生产履职提醒")
-    cal.add("x-wr-timezone", catalog.timezone)
-    sources = {d.id: d.source for d in [*catalog.duties, *catalog.tasks, *catalog.holiday_checks]}
-    for i in instances:
-        w = i.window
-        ev = Event()
-        ev.add("uid", f"{w.duty_id}.{w.period_key}.{i.person.id}@dutybot")
-        ev.add("summary", f"{w.title}（{w.period_key}）")
-        ev.add("dtstart", w.due_at - timedelta(minutes=30))
-        ev.add("dtend", w.due_at)
-        ev.add("description", f"{sources[w.duty_id].document}\n{sources[w.duty_id].clause}".strip())
-        for _, when in w.reminders:
-            alarm = Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("description", w.title)
-            alarm.add("trigger", when)
-            ev.add_component(alarm)
-        cal.add_component(ev)
-    return cal.to_ical()
 
 
 def run(args, ctx) -> int:

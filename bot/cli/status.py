@@ -7,8 +7,11 @@ from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlmodel import select
+
 from bot import clock
-from bot.services import status
+from bot.services import checkins, status
+from bot.store.models import Person, Unit
 from bot.texts import cli as TC
 from bot.texts import fmt
 from bot.texts import office as T
@@ -50,6 +53,21 @@ def _check_period(ctx, key: str) -> None:
         raise CommandError(TC.PERIOD_UNKNOWN.format(value=key))
 
 
+def _unfiled(session, unit_id: str | None, tz: ZoneInfo) -> list[tuple]:
+    """未归档佐证: files leaders sent that no check-in took, one row per file."""
+    people = {p.id: p for p in session.exec(select(Person))}
+    units = {u.id: u.name for u in session.exec(select(Unit))}
+    out = []
+    for f in checkins.unfiled_files(session, clock.now()):
+        person = people.get(f.person_id)
+        if unit_id is not None and (person is None or person.unit_id != unit_id):
+            continue
+        unit = units.get(person.unit_id, person.unit_id) if person else ""
+        out.append((unit, person.name if person else f.person_id, fmt.full(f.at, tz), f.text or "—", f.path,
+                    f.sha256[:16]))
+    return out
+
+
 def run(args, ctx) -> int:
     tz = _zone(ctx)
     with ctx.store.session() as session:
@@ -66,9 +84,14 @@ def run(args, ctx) -> int:
                 _check_period(ctx, key)
         else:
             rows = status.current(session, clock.now(), unit_id=unit_id)
+        unfiled = _unfiled(session, unit_id, tz) if args.format == "table" else []
     if args.format == "json":
         print_json([r.as_json(tz) for r in rows], out=sys.stdout)
         return 0
+    if unfiled:
+        print(T.UNFILED_HEAD.format(count=len(unfiled)))
+        print_table(T.UNFILED_HEADERS, unfiled, out=sys.stdout)
+        print()
     if not rows:
         print(T.STATUS_EMPTY)
         return 0

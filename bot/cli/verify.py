@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from bot.services import verify
+from bot import clock
+from bot.services import verify, verify_runs
 
 from .output import print_json
 
@@ -26,8 +27,11 @@ def run(args, ctx) -> int:
         if sys.stderr.isatty():
             print(f"… {n:,}", file=sys.stderr)
 
+    started = clock.now()
     result = verify.verify(ctx.store.engine, ctx.settings.data_dir, files=not args.no_files,
                            expect_head=args.head, progress=progress)
+    with ctx.store.session() as s:  # the web console's 校验 page shows the latest run, whoever ran it
+        verify_runs.save(s, result, started, clock.now(), None, "cli")
     if args.format == "json":
         p = result.problem
         print_json({"ok": result.ok, "records": result.count, "head": result.head, "head_seq": result.head_seq,

@@ -331,6 +331,18 @@ def rank_quarter(session: Session, quarter: str, now: datetime, *, tz: ZoneInfo 
     return Ranking(quarter, first, last, ranked, unranked, summary.total.open, policy)
 
 
+def bottom_history(session: Session, quarter: str, now: datetime, *, quarters: int = 8, tz: ZoneInfo = SHANGHAI,
+                   weights: Weights | None = None, policy: RankingPolicy | None = None) -> list[Ranking]:
+    """The rankings of `quarter` and the `quarters - 1` before it, newest first (the web's 后两位历史):
+    each with its flagged units, their streaks and steps. The quarters are summed once (shared cache)."""
+    cache: dict = {}
+    out, key = [], quarter
+    for _ in range(quarters):
+        out.append(rank_quarter(session, key, now, tz=tz, weights=weights, policy=policy, cache=cache))
+        key = previous_quarter(key)
+    return out
+
+
 def _role_names(session: Session) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for p in session.exec(select(Person).where(Person.retired_at.is_(None))):  # type: ignore[union-attr]

@@ -23,7 +23,8 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.services import callout_people, flow, outbox, reminders
+from bot.services import flow, outbox, reminders
+from bot.services.callouts import reach
 from bot.services.flow import grid, unit_choices
 from bot.store import kv
 from bot.store.models import AuditLog, Duty, DutyInstance, Outbox, Person
@@ -46,11 +47,11 @@ class Launched:
 def members(session: Session, roles: list[str], units: list[str], now: datetime,
             order: dict[str, int] | None = None) -> list[Person]:
     """Active people with any of `roles` (all roles when empty) in `units` and below (all when empty)."""
-    parents = callout_people.unit_parents(session)
-    reached = set().union(*(callout_people.descendants(parents, u) for u in units)) if units else None
+    parents = reach.unit_parents(session)
+    reached = set().union(*(reach.descendants(parents, u) for u in units)) if units else None
     out = []
     for p in session.exec(select(Person).where(Person.retired_at.is_(None))):  # type: ignore[union-attr]
-        if not callout_people.serving(p, now):
+        if not reach.serving(p, now):
             continue
         if roles and not set(p.roles or ()) & set(roles):
             continue
@@ -86,7 +87,7 @@ def launch(session: Session, schedule: Schedule, *, title: str, due: datetime, n
             raise CampaignError(T.ERR_CAMPAIGN_ROLE.format(value=role))
     unit_ids = []
     for u in units or []:
-        uid = callout_people.resolve_unit(session, u)
+        uid = reach.resolve_unit(session, u)
         if uid is None:
             raise CampaignError(T.ERR_UNIT.format(value=u))
         unit_ids.append(uid)

@@ -32,6 +32,7 @@ ALBUM_PATIENCE = timedelta(seconds=20)  # ... and the inbox had time to process 
 AWAIT_FOR = timedelta(hours=24)  # how long a 报告完成 tap waits for the photos or text
 MAX_FILE_BYTES = evidence.MAX_FILE_BYTES
 MAX_PICK_BUTTONS = 8
+UNFILED_AFTER = timedelta(hours=24)  # files not filed by then: one reminder, then 未归档佐证 for the office
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,8 @@ def _settle(session: Session, draft: CheckInDraft, person: Person, now: datetime
 
 
 def _ask(session: Session, draft: CheckInDraft, person: Person, now: datetime) -> Outcome:
+    for attachment in draft.attachments:  # stored now, whether or not the question is ever answered
+        evidence.keep_unfiled(session, attachment, now)
     choices = open_instances(session, person.id, now)
     what = _what(list(draft.attachments))
     draft.updated_at = now
@@ -210,25 +213,34 @@ def _ask(session: Session, draft: CheckInDraft, person: Person, now: datetime) -
         draft.state = "kept"  # stored, counted nowhere; nothing is thrown away
         _send(session, draft.chat_id, f"draft:{draft.id}:none", T.NO_OPEN_DUTY.format(what=what), person_id=person.id)
         return Outcome("kept", draft_id=draft.id)
-    cancel = [outbox.button(T.BTN_CANCEL, f"r:drop:{draft.id}")]
     if len(choices) == 1:
         names = _names(session, choices[0])
         body = T.ASK_WHICH_ONE.format(what=what, **names)
         buttons = [[outbox.button(T.BTN_PICK_ONE.format(title=_short(names["title"], 24)),
-                                  f"r:pick:{draft.id}:{choices[0].id}")], cancel]
+                                  f"r:pick:{draft.id}:{choices[0].id}")], [_cancel(draft)]]
     else:
         body = T.ASK_WHICH.format(what=what)
-        buttons = []
-        for inst in choices[:MAX_PICK_BUTTONS]:
-            names = _names(session, inst)
-            label = T.BTN_PICK.format(title=_short(names["title"], 22), period=names["period"])
-            buttons.append([outbox.button(label, f"r:pick:{draft.id}:{inst.id}")])
-        buttons.append(cancel)
+        buttons = _pick_buttons(session, draft, choices)
     draft.state = "asking"
     row = _send(session, draft.chat_id, f"draft:{draft.id}:ask", body, buttons, person_id=person.id)
     if row is not None:
         draft.prompt_outbox_id = row.id
     return Outcome("asking", draft_id=draft.id)
+
+
+def _cancel(draft: CheckInDraft) -> dict:
+    return outbox.button(T.BTN_CANCEL, f"r:drop:{draft.id}")
+
+
+def _pick_buttons(session: Session, draft: CheckInDraft, choices: list[DutyInstance]) -> outbox.Buttons:
+    """One button per duty (the first MAX_PICK_BUTTONS, in the order given) and 取消."""
+    buttons = []
+    for inst in choices[:MAX_PICK_BUTTONS]:
+        names = _names(session, inst)
+        label = T.BTN_PICK.format(title=_short(names["title"], 22), period=names["period"])
+        buttons.append([outbox.button(label, f"r:pick:{draft.id}:{inst.id}")])
+    buttons.append([_cancel(draft)])
+    return buttons
 
 
 def _short(text: str, size: int) -> str:
@@ -333,6 +345,10 @@ def _add_part(session: Session, album: CheckInDraft, msg: Incoming, files: list[
         for attachment in files:
             evidence.schedule(session, checkin, attachment, now)
         return Outcome("checkin", draft_id=album.id, notes=["late album part"])
+    if album.state in ("asking", "kept", "unfiled", "dropped"):  # asked already: the straggler is kept too
+        for attachment in files:
+            evidence.keep_unfiled(session, attachment, now)
+        return Outcome(album.state, draft_id=album.id, notes=["late album part"])
     return Outcome("collecting", draft_id=album.id)
 
 
@@ -364,6 +380,57 @@ def finish_albums(session: Session, now: datetime, tz: ZoneInfo = fmt.SHANGHAI,
         _settle(session, draft, person, now, tz)
         settled += 1
     return settled
+
+
+def remind_unfiled(session: Session, now: datetime, tz: ZoneInfo = fmt.SHANGHAI) -> int:
+    """Files a leader sent that are still not filed UNFILED_AFTER later: one reminder each, with
+    the duties that accept them now; then the draft is `unfiled` (the office sees its files as
+    未归档佐证, the leader can still pick a duty). Returns how many reminders were queued."""
+    drafts = list(session.exec(
+        select(CheckInDraft).where(CheckInDraft.state.in_(["asking", "kept"]),  # type: ignore[attr-defined]
+                                   CheckInDraft.created_at <= now - UNFILED_AFTER)
+        .order_by(CheckInDraft.id).limit(100)))  # type: ignore[arg-type]
+    for draft in drafts:
+        draft.state, draft.updated_at = "unfiled", now
+        if not draft.attachments:
+            continue
+        what = _what(list(draft.attachments))
+        body = T.UNFILED.format(when=fmt.moment(draft.created_at, tz), what=what, count=len(draft.attachments),
+                                text=T.UNFILED_TEXT.format(text=_short(draft.text, 30)) if draft.text else "")
+        buttons = _pick_buttons(session, draft, open_instances(session, draft.person_id, now))
+        _send(session, draft.chat_id, f"draft:{draft.id}:unfiled", body, buttons, person_id=draft.person_id)
+    return len(drafts)
+
+
+@dataclass(frozen=True)
+class UnfiledFile:
+    """A stored file no check-in took (未归档佐证), with who sent it and what they wrote."""
+
+    person_id: str
+    at: datetime
+    path: str
+    sha256: str
+    size: int
+    text: str
+    draft_state: str
+
+
+def unfiled_files(session: Session, now: datetime, person_id: str | None = None) -> list[UnfiledFile]:
+    """Files sent more than UNFILED_AFTER ago and never filed under a duty, oldest first."""
+    files = evidence.unfiled(session, now - UNFILED_AFTER)
+    if not files:
+        return []
+    wanted = {f.tg_file_unique_id for f in files}
+    owner: dict[str, CheckInDraft] = {}
+    query = select(CheckInDraft).where(CheckInDraft.state != "done")
+    if person_id is not None:
+        query = query.where(CheckInDraft.person_id == person_id)
+    for draft in session.exec(query.order_by(CheckInDraft.id)):  # type: ignore[arg-type]
+        for a in draft.attachments or []:
+            if a.get("file_unique_id") in wanted:
+                owner.setdefault(a["file_unique_id"], draft)
+    return [UnfiledFile(d.person_id, f.at, f.path, f.sha256, f.size, d.text, d.state)
+            for f in files if (d := owner.get(f.tg_file_unique_id)) is not None]
 
 
 def next_album_due(session: Session) -> datetime | None:
@@ -443,7 +510,7 @@ def pick(session: Session, person: Person, draft_id: int, instance_id: int, now:
     draft = session.get(CheckInDraft, draft_id)
     if draft is None or draft.person_id != person.id:
         return T.UNKNOWN_TOAST
-    if draft.state not in ("asking", "kept"):
+    if draft.state not in ("asking", "kept", "unfiled"):
         return T.ALREADY_TOAST
     inst, refusal = _own_instance(session, person, instance_id)
     if inst is None:
@@ -466,7 +533,7 @@ def drop(session: Session, person: Person, draft_id: int, now: datetime) -> str:
     draft = session.get(CheckInDraft, draft_id)
     if draft is None or draft.person_id != person.id:
         return T.UNKNOWN_TOAST
-    if draft.state not in ("awaiting", "asking", "kept", "collecting"):
+    if draft.state not in ("awaiting", "asking", "kept", "collecting", "unfiled"):
         return T.ALREADY_TOAST
     draft.state, draft.updated_at = "dropped", now
     _close_prompt(session, draft, T.DROPPED)

@@ -5,6 +5,12 @@ A check-in is committed with the Telegram file ids of what came with it; each fi
 `DATA_DIR/evidence/<sha256[:2]>/<sha256>` and appends an `Evidence` row. A failed fetch is
 retried with backoff, so a Telegram hiccup never costs the check-in or the photo.
 
+Files that arrive before their duty is known (the bot has to ask) are fetched at once all the
+same (`keep_unfiled`): a Download without a check-in, stored as an *unfiled* Evidence row
+(checkin_id and callout_target_id both empty), chained like any other. Choosing the duty later
+only links them: the check-in's own Evidence rows reuse the stored bytes (no second fetch). Files
+nobody ever files stay visible to the office as 未归档佐证 (`unfiled`).
+
 The fetch itself is a callable given by the caller (`async fetch(file_id) -> bytes`), so this
 module knows nothing of Telegram.
 """
@@ -127,6 +133,30 @@ def schedule(session: Session, checkin: CheckIn, attachment: dict, now: datetime
     return row
 
 
+def keep_unfiled(session: Session, attachment: dict, now: datetime) -> Download | None:
+    """Fetch a file whose duty is not known yet, now; None when it is stored or queued already."""
+    unique = attachment.get("file_unique_id") or attachment["file_id"]
+    if session.exec(select(Evidence.id).where(Evidence.tg_file_unique_id == unique)).first() is not None:
+        return None
+    if session.exec(select(Download.id).where(Download.tg_file_unique_id == unique)).first() is not None:
+        return None
+    row = Download(tg_file_id=attachment["file_id"], tg_file_unique_id=unique, mime=attachment.get("mime") or "",
+                   next_try_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def unfiled(session: Session, before: datetime) -> list[Evidence]:
+    """Files stored before `before` that no check-in (and no 叫应 report) took: 未归档佐证."""
+    linked = select(Evidence.tg_file_unique_id).where(
+        (Evidence.checkin_id.is_not(None)) | (Evidence.callout_target_id.is_not(None)))  # type: ignore[union-attr]
+    return list(session.exec(
+        select(Evidence).where(Evidence.checkin_id.is_(None), Evidence.callout_target_id.is_(None),  # type: ignore[union-attr]
+                               Evidence.at < before, Evidence.tg_file_unique_id.not_in(linked))  # type: ignore[union-attr]
+        .order_by(Evidence.at, Evidence.id)))  # type: ignore[arg-type]
+
+
 def add_evidence(session: Session, checkin_id: int | None, attachment: dict, sha: str, rel: str, size: int,
                  info: ImageInfo, now: datetime, callout_target_id: int | None = None) -> Evidence:
     """Append an Evidence row for stored bytes and chain it in the ledger (idempotent per file)."""
@@ -187,6 +217,24 @@ def complete(session: Session, download_id: int, data: bytes, data_dir: Path, no
     return evidence
 
 
+def reuse(session: Session, download_id: int, data_dir: Path, now: datetime) -> bool:
+    """Finish a download from a file stored already (its unfiled copy came first): no fetch."""
+    row = session.get(Download, download_id)
+    if row is None or row.state == "done":
+        return row is not None
+    unique = row.tg_file_unique_id.split(":", 1)[0]
+    stored = session.exec(select(Evidence).where(Evidence.tg_file_unique_id == unique)
+                          .order_by(Evidence.id)).first()  # type: ignore[arg-type]
+    if stored is None or not (Path(data_dir) / stored.path).is_file():
+        return False
+    checkin = session.get(CheckIn, row.checkin_id) if row.checkin_id is not None else None
+    add_evidence(session, row.checkin_id, _attachment_of(row, checkin), stored.sha256, stored.path, stored.size,
+                 ImageInfo(stored.width, stored.height, stored.exif_time), now,
+                 callout_target_id=row.callout_target_id)
+    row.state, row.error = "done", None
+    return True
+
+
 def failed(session: Session, download_id: int, error: str, now: datetime, permanent: bool = False) -> None:
     row = session.get(Download, download_id)
     if row is None or row.state == "done":
@@ -216,8 +264,15 @@ async def run_due(store, fetch: Fetch, data_dir: Path, now: Callable[[], datetim
         with store.session() as session:
             return complete(session, download_id, data, data_dir, now()) is not None
 
+    def reused(download_id: int) -> bool:
+        with store.session() as session:
+            return reuse(session, download_id, data_dir, now())
+
     stored = 0
     for download_id, file_id in await asyncio.to_thread(claim):
+        if await asyncio.to_thread(reused, download_id):
+            stored += 1
+            continue
         try:
             data = await fetch(file_id)
         except PermanentError as e:

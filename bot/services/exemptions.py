@@ -1,9 +1,13 @@
 """Exemptions (免考核): a leader on leave, on a trip or on other official business asks; the office
 approves or refuses with one tap; approved, the person's instances due in those days become excused.
+The office may later revoke an approval with a reason (`revoke`, from the web console): the
+instances count again.
 
 Life of a request (Exemption.state): draft (the leader chose the kind from a reminder and is about
-to type reason and dates; nothing is sent) → pending (the office was asked) → approved | refused.
-Only the decision is chained in the ledger (kind "exemption"); after it the row never changes.
+to type reason and dates; nothing is sent) → pending (the office was asked) → approved | refused,
+and approved → revoked. The decision is chained in the ledger (kind "exemption", hashed as it was
+taken) and so is a revocation (an ExemptionRevocation row, kind "revocation": who, when, why,
+which instances count again); nothing else changes the row.
 
 Which instances an approval excuses: the person's instances due (local date) within the dates,
 plus the instance the request was made from, as long as they are open or missed. Done and late
@@ -23,7 +27,17 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from bot.services import ledger, outbox
-from bot.store.models import AuditLog, CheckInDraft, Duty, DutyInstance, Exemption, Outbox, Person, Unit
+from bot.store.models import (
+    AuditLog,
+    CheckInDraft,
+    Duty,
+    DutyInstance,
+    Exemption,
+    ExemptionRevocation,
+    Outbox,
+    Person,
+    Unit,
+)
 from bot.texts import assessment as t
 from bot.texts import fmt
 
@@ -278,15 +292,20 @@ class Decision:
     excused: list[int] = field(default_factory=list)  # instance ids
 
 
-def covered_query(ex: Exemption, tz: ZoneInfo = SHANGHAI):
-    """The instances an approved exemption excuses (open or missed ones)."""
+def _covers(ex: Exemption, tz: ZoneInfo):
+    """The condition for the person's instances an exemption is about: due within its dates, or the
+    instance it was asked from."""
     first, last = local_dates(ex, tz)
     lo, hi = _midnight(first, tz), _midnight(last + timedelta(days=1), tz)
     in_dates = (DutyInstance.due_at >= lo) & (DutyInstance.due_at < hi)
     which = or_(in_dates, DutyInstance.id == ex.instance_id) if ex.instance_id is not None else in_dates
+    return (DutyInstance.person_id == ex.person_id) & which
+
+
+def covered_query(ex: Exemption, tz: ZoneInfo = SHANGHAI):
+    """The instances an approved exemption excuses (open or missed ones)."""
     return select(DutyInstance).where(
-        DutyInstance.person_id == ex.person_id, which,
-        DutyInstance.status.in_(("open", "missed")), DutyInstance.done_count < DutyInstance.required)
+        _covers(ex, tz), DutyInstance.status.in_(("open", "missed")), DutyInstance.done_count < DutyInstance.required)
 
 
 def _excuse(session: Session, ex: Exemption, now: datetime, tz: ZoneInfo) -> list[DutyInstance]:
@@ -380,3 +399,115 @@ def covering(session: Session, inst: DutyInstance, tz: ZoneInfo = SHANGHAI) -> E
         if ex.instance_id == inst.id or first <= due <= last:
             return ex
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Revocation: the office takes an approval back (the leader did not go, the trip was cancelled)
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Revocation:
+    exemption: Exemption
+    record: ExemptionRevocation
+    restored: list[int] = field(default_factory=list)  # instance ids that count again
+
+
+def revoke(session: Session, exemption_id: int, by: Person, reason: str, now: datetime, *,
+           tz: ZoneInfo = SHANGHAI) -> Revocation:
+    """Revoke an approved exemption with a reason. The approval's ledger entry stays as it was (the
+    decision was taken); the revocation is an append-only ExemptionRevocation chained as kind
+    "revocation", and the exemption's state becomes "revoked" (verify checks the two agree). The
+    instances it excused count again: open while their window is open, missed once it closed,
+    unless another approved exemption still covers them. Bad input changes nothing."""
+    ex = session.get(Exemption, exemption_id)
+    if ex is None or ex.state in ("draft", "dropped"):
+        raise ExemptionError(t.EXEMPT_NOT_FOUND)
+    if not by.is_office:
+        raise ExemptionError(t.OFFICE_ONLY)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ExemptionError(t.ERR_REVOKE_REASON)
+    if len(reason) > MAX_REASON:
+        raise ExemptionError(t.ERR_REASON_LONG.format(n=MAX_REASON))
+    # Conditional, like the decision: two office members revoking at once revoke once.
+    won = session.execute(
+        update(Exemption).where(Exemption.id == exemption_id, Exemption.state == "approved").values(state="revoked")
+    ).rowcount == 1
+    session.refresh(ex)
+    if not won:
+        raise ExemptionError(t.EXEMPT_NOT_APPROVED)
+    restored = [i.id for i in _restore(session, ex, now, tz)]
+    record = ExemptionRevocation(exemption_id=ex.id, reason=reason, revoked_by=by.id, revoked_at=now,
+                                 reinstated=restored)
+    session.add(record)
+    session.flush()
+    ledger.record(session, "revocation", record, now)
+    session.add(AuditLog(at=now, actor_telegram_id=by.telegram_id, person_id=by.id, action="exemption.revoked",
+                         detail={"exemption_id": ex.id, "reason": reason, "restored": restored}))
+    leader = session.get(Person, ex.person_id)
+    if leader is not None and leader.telegram_id:
+        body = t.EXEMPT_REVOKED.format(kind=ex.reason_kind, dates=dates_text(ex, tz), by=by.name,
+                                       at=fmt.moment(now, tz), reason=reason, n=len(restored))
+        outbox.enqueue(session, chat_id=leader.telegram_id, payload=outbox.text(body),
+                       dedupe_key=f"exempt:{ex.id}:revoked", priority=outbox.INTERACTIVE, person_id=leader.id)
+    return Revocation(ex, record, restored)
+
+
+def _restore(session: Session, ex: Exemption, now: datetime, tz: ZoneInfo) -> list[DutyInstance]:
+    """The excused instances of a revoked exemption, given back the status they would have had."""
+    rows = list(session.exec(select(DutyInstance).where(_covers(ex, tz), DutyInstance.status == "excused")
+                             .order_by(DutyInstance.due_at)))
+    out = []
+    for inst in rows:
+        if covering(session, inst, tz) is not None:  # another approved leave still excuses it
+            continue
+        if inst.done_count >= inst.required and inst.done_at is not None:
+            inst.status = "done" if inst.done_at <= inst.due_at else "late"
+            inst.closed_at = inst.done_at
+        elif inst.closes_at <= now:
+            inst.status, inst.closed_at = "missed", now
+        else:
+            inst.status, inst.closed_at = "open", None
+        session.add(inst)
+        out.append(inst)
+    session.flush()
+    return out
+
+
+@dataclass
+class Listed:
+    """An exemption with the names a list shows."""
+
+    exemption: Exemption
+    name: str
+    unit: str
+    item: str
+    decided_by: str
+    revocation: ExemptionRevocation | None
+    revoked_by: str
+
+
+def listing(session: Session, states: tuple[str, ...], *, limit: int = 200, newest_first: bool = False) -> list[Listed]:
+    """Exemptions in these states with person, unit, instance and deciders' names (the web console)."""
+    order = Exemption.decided_at.desc() if newest_first else Exemption.requested_at  # type: ignore[union-attr]
+    rows = list(session.exec(select(Exemption).where(Exemption.state.in_(states))  # type: ignore[attr-defined]
+                             .order_by(order, Exemption.id).limit(limit)))
+    revocations = revocations_of(session, [r.id for r in rows if r.state == "revoked"])
+    ids = {r.person_id for r in rows} | {r.decided_by for r in rows if r.decided_by} | {
+        v.revoked_by for v in revocations.values()}
+    people = {p.id: p for p in session.exec(select(Person).where(Person.id.in_(ids)))} if ids else {}  # type: ignore[attr-defined]
+    units = {u.id: u.name for u in session.exec(select(Unit))}
+
+    def name(pid: str | None) -> str:
+        return people[pid].name if pid in people else (pid or "")
+
+    return [Listed(r, name(r.person_id), units.get(people[r.person_id].unit_id, "") if r.person_id in people else "",
+                   _item_text(session, r.instance_id, t.EXEMPT_OFFICE_ITEM).strip().removeprefix("事项："),
+                   name(r.decided_by), revocations.get(r.id),
+                   name(revocations[r.id].revoked_by) if r.id in revocations else "") for r in rows]
+
+
+def revocations_of(session: Session, exemption_ids: list[int]) -> dict[int, ExemptionRevocation]:
+    if not exemption_ids:
+        return {}
+    return {v.exemption_id: v for v in session.exec(
+        select(ExemptionRevocation).where(ExemptionRevocation.exemption_id.in_(exemption_ids)))}  # type: ignore[attr-defined]

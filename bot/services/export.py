@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bot.services import assessment, ledger, xlsx
+from bot.services import assessment, checkins, ledger, xlsx
 from bot.services.assessment import RankingPolicy, Summary, Tally, Weights
-from bot.services.exemptions import local_dates
+from bot.services.exemptions import local_dates, revocations_of
 from bot.store import Store
 from bot.store.models import (
     CheckIn,
@@ -146,6 +146,8 @@ CALLOUT_COLS = [Col("叫应编号", "int"), Col("等级"), Col("灾种"), Col("�
                 Col("首次发送", "date"), Col("应答时间", "date"), Col("应答用时（分钟）", "num"), Col("升级时间", "date"),
                 Col("升级至", max_width=30), Col("报告时间", "date"), Col("报告超时"), Col("措施", max_width=40),
                 Col("报告内容", max_width=50), Col("照片数", "int"), Col("解除时间", "date")]
+UNFILED_COLS = [Col("单位"), Col("姓名"), Col("发送时间", "date"), Col("说明", max_width=40), Col("状态"),
+                Col("文件", max_width=80), Col("SHA-256", max_width=20), Col("大小（字节）", "int")]
 RANK_COLS = [Col("季度"), Col("名次", "int"), Col("单位"), Col("应考核", "int"), Col("按时完成", "int"),
              Col("逾期完成", "int"), Col("未完成", "int"), Col("免考核", "int"), Col("得分率", "pct"), Col("标记"),
              Col("连续后两位次数", "int"), Col("处理"), Col("约谈人")]
@@ -173,16 +175,21 @@ class ExportResult:
 
 
 PhotoNamer = Callable[[dict, Evidence], str]
+Progress = Callable[[int], None]  # rows of 明细 written so far
+PROGRESS_EVERY = 1000
 
 
 def write_xlsx(store: Store, out: Path | str, start: date, end: date, now: datetime, *, data_dir: Path | str,
                tz: ZoneInfo = SHANGHAI, weights: Weights | None = None, policy: RankingPolicy | None = None,
-               person_id: str | None = None, photo_name: PhotoNamer | None = None) -> ExportResult:
-    """Write the workbook for instances due in [start, end] (local days, inclusive)."""
+               person_id: str | None = None, photo_name: PhotoNamer | None = None,
+               progress: Progress | None = None) -> ExportResult:
+    """Write the workbook for instances due in [start, end] (local days, inclusive). `progress`
+    is called with the number of 明细 rows written so far, every PROGRESS_EVERY rows and at the end."""
     out, data_dir = Path(out), Path(data_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     with _finished(out) as tmp:  # only a finished file gets the name: a failed export leaves nothing behind
-        return _write_workbook(store, tmp, start, end, now, data_dir, tz, weights, policy, person_id, photo_name)
+        return _write_workbook(store, tmp, start, end, now, data_dir, tz, weights, policy, person_id, photo_name,
+                               progress)
 
 
 @contextlib.contextmanager
@@ -200,15 +207,16 @@ def _finished(out: Path) -> Iterator[Path]:
 
 def _write_workbook(store: Store, path: Path, start: date, end: date, now: datetime, data_dir: Path, tz: ZoneInfo,
                     weights: Weights | None, policy: RankingPolicy | None, person_id: str | None,
-                    photo_name: PhotoNamer | None) -> ExportResult:
+                    photo_name: PhotoNamer | None, progress: Progress | None = None) -> ExportResult:
     result = ExportResult(path)
-    _fill(xlsx.Workbook(path), store, result, start, end, now, data_dir, tz, weights, policy, person_id, photo_name)
+    _fill(xlsx.Workbook(path), store, result, start, end, now, data_dir, tz, weights, policy, person_id, photo_name,
+          progress)
     return result
 
 
 def _fill(wb: xlsx.Workbook, store: Store, result: ExportResult, start: date, end: date, now: datetime,
           data_dir: Path, tz: ZoneInfo, weights: Weights | None, policy: RankingPolicy | None,
-          person_id: str | None, photo_name: PhotoNamer | None) -> None:
+          person_id: str | None, photo_name: PhotoNamer | None, progress: Progress | None = None) -> None:
     with wb, store.session() as s:
         summary = assessment.summarize(s, start, end, now, tz=tz, weights=weights, person_id=person_id)
         head = ledger.head(s)
@@ -226,10 +234,14 @@ def _fill(wb: xlsx.Workbook, store: Store, result: ExportResult, start: date, en
         detail = SheetWriter(wb, "明细", DETAIL_COLS)
         exemptions = _exemptions(s, tz, person_id)
         namer = photo_name or (lambda _inst, ev: str((data_dir / ev.path).resolve()))
-        for row in _detail_rows(store, summary, start, end, now, tz, person_id, exemptions, namer, data_dir,
-                                result.photos):
+        for n, row in enumerate(_detail_rows(store, summary, start, end, now, tz, person_id, exemptions, namer,
+                                             data_dir, result.photos), start=1):
             detail.add(row)
+            if progress is not None and n % PROGRESS_EVERY == 0:
+                progress(n)
         detail.close()
+        if progress is not None:
+            progress(detail.total)
         result.rows["明细"] = detail.total
 
         callouts = SheetWriter(wb, "叫应记录", CALLOUT_COLS)
@@ -243,6 +255,14 @@ def _fill(wb: xlsx.Workbook, store: Store, result: ExportResult, start: date, en
             ranks.add(row)
         ranks.close()
         result.rows["排名"] = ranks.total
+
+        unfiled_rows = list(_unfiled_rows(s, now, tz, person_id, data_dir))
+        if unfiled_rows:  # a sheet only when there is something to file
+            unfiled = SheetWriter(wb, "未归档佐证", UNFILED_COLS)
+            for row in unfiled_rows:
+                unfiled.add(row)
+            unfiled.close()
+            result.rows["未归档佐证"] = unfiled.total
 
 
 def _rate(summary: Summary, tally: Tally) -> tuple[float, float | None]:
@@ -291,23 +311,32 @@ def _notes(summary: Summary, now: datetime, tz: ZoneInfo, result: ExportResult,
 
 
 def _exemptions(session: Session, tz: ZoneInfo, person_id: str | None) -> dict[str, list[tuple]]:
-    """Approved exemptions per person: (first day, last day, instance id, text for 明细)."""
-    q = select(Exemption).where(Exemption.state == "approved")
+    """Approved and revoked exemptions per person: (first day, last day, instance id, revoked, text
+    for 明细). A revoked one is shown on the rows it no longer excuses, with who revoked it and why."""
+    q = select(Exemption).where(Exemption.state.in_(("approved", "revoked")))  # type: ignore[attr-defined]
     if person_id is not None:
         q = q.where(Exemption.person_id == person_id)
     names = dict(session.execute(select(Person.id, Person.name)).all())
     out: dict[str, list[tuple]] = defaultdict(list)
-    for (ex,) in session.execute(q.order_by(Exemption.decided_at)):
+    rows = [ex for (ex,) in session.execute(q.order_by(Exemption.decided_at))]
+    revocations = revocations_of(session, [ex.id for ex in rows if ex.state == "revoked"])
+    for ex in rows:
         first, last = local_dates(ex, tz)
         text = (f"{ex.reason_kind}：{ex.reason}（{names.get(ex.decided_by, ex.decided_by)} "
                 f"{fmt.full(ex.decided_at, tz)} 批准）")
-        out[ex.person_id].append((first, last, ex.instance_id, text))
+        revoked = ex.state == "revoked"
+        if revoked and ex.id in revocations:
+            v = revocations[ex.id]
+            text = f"已撤销免考核 {text}；{names.get(v.revoked_by, v.revoked_by)} {fmt.full(v.revoked_at, tz)} 撤销：{v.reason}"
+        out[ex.person_id].append((first, last, ex.instance_id, revoked, text))
     return out
 
 
-def _excuse_text(exemptions: dict[str, list[tuple]], person_id: str, instance_id: int, due_day: date) -> str | None:
-    for first, last, iid, text in exemptions.get(person_id, ()):
-        if iid == instance_id or first <= due_day <= last:
+def _excuse_text(exemptions: dict[str, list[tuple]], person_id: str, instance_id: int, due_day: date,
+                 excused: bool) -> str | None:
+    """For an excused row the approval that excuses it; for any other row a revoked one that covered it."""
+    for first, last, iid, revoked, text in exemptions.get(person_id, ()):
+        if revoked != excused and (iid == instance_id or first <= due_day <= last):
             return text
     return None
 
@@ -340,8 +369,8 @@ def _detail_rows(store: Store, summary: Summary, start: date, end: date, now: da
                     exists = source.is_file()
                     photos.append(Photo(source, name, exists))
                     names.append(name if exists else f"{name}（文件缺失）")
-                excuse = (_excuse_text(exemptions, r.person_id, r.id, r.due_at.astimezone(tz).date())
-                          if r.eff == "excused" else None)
+                excuse = _excuse_text(exemptions, r.person_id, r.id, r.due_at.astimezone(tz).date(),
+                                      r.eff == "excused")
                 yield [summary.unit_name.get(r.unit_id, r.unit_id), r.name, r.duty_id, r.title or r.duty_id,
                        t.KIND.get(r.kind, r.kind), r.period_key, local(r.opens_at, tz), local(r.due_at, tz),
                        r.required, r.done_count, t.STATUS.get(r.eff, r.eff), local(r.done_at, tz),
@@ -362,7 +391,7 @@ def _evidence_of(conn: Any, checkin_ids: list[int]) -> dict[int, list[Any]]:
 
 def _callout_rows(session: Session, start: date, end: date, tz: ZoneInfo, person_id: str | None) -> Iterator[list[Any]]:
     """One row per callout recipient, from the callouts service's own reading of its tables."""
-    from bot.services.callout_records import callout_records
+    from bot.services.callouts.records import callout_records
 
     lo, hi = assessment.utc_bounds(start, end, tz)
     names = dict(session.execute(select(Person.id, Person.name)).all())
@@ -383,6 +412,22 @@ def _callout_rows(session: Session, start: date, end: date, tz: ZoneInfo, person
                ("是" if r["report_late"] else "否") if r["report_at"] else None,
                "、".join(r["measures"]) or None, r["report_text"] or None, r["photos"] or None,
                local(r["lifted_at"], tz)]
+
+
+UNFILED_STATES = {"asking": "待选择职责", "kept": "当时无待办职责", "unfiled": "已提醒，未选择", "dropped": "领导已取消",
+                  "collecting": "接收中"}
+
+
+def _unfiled_rows(session: Session, now: datetime, tz: ZoneInfo, person_id: str | None,
+                  data_dir: Path) -> Iterator[list[Any]]:
+    """未归档佐证: files sent more than 24 h ago that no check-in took (kept, never lost)."""
+    people = {p.id: p for p in session.execute(select(Person)).scalars()}
+    units = {u.id: u.name for u in session.execute(select(Unit)).scalars()}
+    for f in checkins.unfiled_files(session, now, person_id):
+        person = people.get(f.person_id)
+        yield [units.get(person.unit_id, person.unit_id) if person else None, person.name if person else f.person_id,
+               local(f.at, tz), f.text or None, UNFILED_STATES.get(f.draft_state, f.draft_state),
+               str((data_dir / f.path).resolve()), f.sha256, f.size]
 
 
 def _rank_rows(session: Session, start: date, end: date, now: datetime, tz: ZoneInfo, weights: Weights | None,
@@ -434,7 +479,7 @@ def _extension(ev: Evidence, source: Path) -> str:
 
 def write_archive(store: Store, out: Path | str, person_id: str, start: date, end: date, now: datetime, *,
                   data_dir: Path | str, tz: ZoneInfo = SHANGHAI, weights: Weights | None = None,
-                  policy: RankingPolicy | None = None) -> ExportResult:
+                  policy: RankingPolicy | None = None, progress: Progress | None = None) -> ExportResult:
     """履职档案: the person's workbook plus their original photos as <duty title>/<period>/<n>.<ext>."""
     out, data_dir = Path(out), Path(data_dir)
     counters: dict[str, int] = defaultdict(int)
@@ -456,7 +501,8 @@ def write_archive(store: Store, out: Path | str, person_id: str, start: date, en
     book = out.with_name(f".{out.stem}.xlsx.part")  # the workbook, only until it is in the archive
     try:
         with _finished(out) as tmp:
-            result = _write_workbook(store, book, start, end, now, data_dir, tz, weights, policy, person_id, name)
+            result = _write_workbook(store, book, start, end, now, data_dir, tz, weights, policy, person_id, name,
+                                     progress)
             # Photos are JPEG already: stored, not deflated, so building the archive costs only copying.
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
                 z.write(book, xlsx_name)

@@ -1,6 +1,7 @@
 """The hash chain that makes the record tamper-evident.
 
-Each append-only record (check-in, evidence, callout ack, callout report, exemption decision) gets
+Each append-only record (check-in, evidence, callout ack, callout report, exemption decision,
+exemption revocation) gets
 a ledger entry: content_hash = SHA-256 of the record's canonical JSON, hash = SHA-256 of
 (prev_hash + kind + ref_id + content_hash). UNIQUE(prev_hash) means two writers racing for the
 head cannot both succeed; the loser retries on the new head.
@@ -90,12 +91,21 @@ def _report(row: Any) -> dict[str, Any]:
 
 
 def _exemption(row: Any) -> dict[str, Any]:
+    # The decision as it was taken: a revoked exemption was approved (its revocation is chained
+    # as a record of its own, "revocation", so the decision's hash stays what it was).
+    state = "approved" if row.state == "revoked" else row.state
     return {"id": row.id, "person_id": row.person_id, "instance_id": row.instance_id,
             "reason_kind": row.reason_kind, "reason": row.reason, "date_from": row.date_from,
-            "date_to": row.date_to, "state": row.state, "decided_by": row.decided_by, "decided_at": row.decided_at}
+            "date_to": row.date_to, "state": state, "decided_by": row.decided_by, "decided_at": row.decided_at}
 
 
-CONTENT = {"checkin": _checkin, "evidence": _evidence, "ack": _ack, "report": _report, "exemption": _exemption}
+def _revocation(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "exemption_id": row.exemption_id, "reason": row.reason, "revoked_by": row.revoked_by,
+            "revoked_at": row.revoked_at, "reinstated": sorted(row.reinstated or [])}
+
+
+CONTENT = {"checkin": _checkin, "evidence": _evidence, "ack": _ack, "report": _report, "exemption": _exemption,
+           "revocation": _revocation}
 
 
 def record(session: Session, kind: str, row: Any, at: datetime) -> LedgerEntry:

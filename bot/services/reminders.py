@@ -7,7 +7,9 @@ and action (see schedules.compiler), never per person.
 - `open_item`: create the DutyInstance rows of the item's windows that contain `now`, one per
   member (idempotent: UNIQUE(duty, person, period)).
 - `remind_item`: for each open window, the LATEST reminder due in (since, now] is queued for every
-  instance still open and not done (dedupe key `remind:<instance id>:<label>`). The job passes
+  instance still open and not done, as a ReminderItem (dedupe key `remind:<instance id>:<label>`)
+  released at once or at the person's next daily digest (`release_at`), out of quiet hours;
+  bot/services/digest.py turns a person's released items into ONE message. The job passes
   since = now - JOB_LOOKBACK; the catch-up passes the watermark, so a reminder missed during
   downtime is sent once, and only the most recent one.
 - `close_due`: instances whose closes_at passed while still open become `missed`.
@@ -29,8 +31,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.services import exemptions, outbox
-from bot.store.models import Duty, DutyInstance, KeyValue, Outbox, Person, Unit
+from bot.services import exemptions, outbox, settings
+from bot.store.models import Duty, DutyInstance, KeyValue, Outbox, Person, ReminderItem, Unit
 from bot.texts import fmt
 from bot.texts import reminders as T
 from schedules import JobSpec, Schedule, Window
@@ -146,19 +148,21 @@ def latest_due(window: Window, now: datetime) -> tuple[str, datetime] | None:
 
 
 def remind_item(session: Session, schedule: Schedule, item_id: str, now: datetime, since: datetime) -> int:
-    """Queue, per live window, its latest reminder due in (since, now]; returns messages queued."""
+    """Queue, per live window, its latest reminder due in (since, now]; returns reminders queued."""
     queued = 0
     for window in live_windows(schedule, item_id, now):
         latest = latest_due(window, now)
         if latest is None or latest[1] <= since:
             continue
-        queued += queue_window_reminders(session, window, latest[0], now)
+        queued += queue_window_reminders(session, schedule, window, latest[0], latest[1], now)
     return queued
 
 
-def queue_window_reminders(session: Session, window: Window, label: str, now: datetime) -> int:
-    duty = session.get(Duty, window.duty_id)
-    if duty is None:  # not synced: nothing to quote; sync runs on start, so this is transient
+def queue_window_reminders(session: Session, schedule: Schedule, window: Window, label: str, when: datetime,
+                           now: datetime) -> int:
+    """A ReminderItem per open instance of the window; bot/services/digest.py sends them, one
+    message per person and moment. Returns how many were queued (the same reminder twice: none)."""
+    if session.get(Duty, window.duty_id) is None:  # not synced; sync runs on start, so this is transient
         return 0
     rows = session.exec(
         select(DutyInstance, Person.telegram_id)
@@ -167,35 +171,66 @@ def queue_window_reminders(session: Session, window: Window, label: str, now: da
                DutyInstance.status == "open", DutyInstance.done_count < DutyInstance.required,
                Person.telegram_id.is_not(None), Person.retired_at.is_(None))  # type: ignore[union-attr]
     ).all()
-    messages = [
-        Outbox(chat_id=tg, person_id=inst.person_id, priority=outbox.ROUTINE, dedupe_key=f"remind:{inst.id}:{label}",
-               payload=reminder_payload(inst, duty, lead_for(label)))
-        for inst, tg in rows
-    ]
-    return enqueue_many(session, messages)
+    if not rows:
+        return 0
+    modes = settings.digest_modes(session, schedule.catalog, {inst.person_id for inst, _ in rows})
+    lead = lead_for(label)
+    items = [ReminderItem(dedupe_key=f"remind:{inst.id}:{label}", instance_id=inst.id, person_id=inst.person_id,
+                          chat_id=tg, label=label, lead=lead, created_at=now,
+                          release_at=release_at(schedule, modes[inst.person_id], inst, when, now))
+             for inst, tg in rows]
+    return insert_new(session, items)
 
 
-def enqueue_many(session: Session, messages: list[Outbox]) -> int:
-    """outbox.enqueue for many rows at once: one dedupe query per chunk instead of one per row."""
-    queued = 0
-    for start in range(0, len(messages), _CHUNK):
-        chunk = messages[start:start + _CHUNK]
-        keys = [m.dedupe_key for m in chunk]
-        seen = set(session.exec(select(Outbox.dedupe_key).where(Outbox.dedupe_key.in_(keys))))  # type: ignore[attr-defined]
-        fresh = [m for m in chunk if m.dedupe_key not in seen]
+def release_at(schedule: Schedule, mode: str, instance: DutyInstance, when: datetime, now: datetime) -> datetime:
+    """When a reminder scheduled for `when` may go out: at once ("each"), or at the next daily
+    digest ("daily") unless it was scheduled at the digest time itself or the duty falls due
+    before the next digest; in both cases out of the quiet hours."""
+    release = max(when, now)
+    if mode == "daily":
+        remind_at = schedule.catalog.defaults.remind_at
+        local = when.astimezone(schedule.tz)
+        if local.time().replace(tzinfo=None, second=0, microsecond=0) != remind_at:
+            moment = datetime.combine(local.date(), remind_at, schedule.tz)
+            if moment < when:
+                moment = datetime.combine(local.date() + timedelta(days=1), remind_at, schedule.tz)
+            if moment < instance.due_at:
+                release = max(moment, now)
+    return out_of_quiet(release, schedule.catalog.defaults.quiet_hours, schedule)
+
+
+def insert_new(session: Session, rows: list) -> int:
+    """Insert rows (ReminderItem or Outbox: a unique `dedupe_key`) whose key is not taken yet,
+    one dedupe query per chunk; returns how many were inserted."""
+    model = type(rows[0]) if rows else Outbox
+    inserted = 0
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start:start + _CHUNK]
+        keys = [r.dedupe_key for r in chunk]
+        seen = set(session.exec(select(model.dedupe_key).where(model.dedupe_key.in_(keys))))  # type: ignore[attr-defined]
+        fresh = [r for r in chunk if r.dedupe_key not in seen]
         if not fresh:
             continue
         try:
             with session.begin_nested():
                 session.add_all(fresh)
                 session.flush()
-            queued += len(fresh)
-        except IntegrityError:  # raced with another writer: fall back to the per-row path
-            for m in fresh:
-                if outbox.enqueue(session, chat_id=m.chat_id, payload=m.payload, dedupe_key=m.dedupe_key,
-                                  priority=m.priority, person_id=m.person_id, not_before=m.not_before):
-                    queued += 1
-    return queued
+            inserted += len(fresh)
+        except IntegrityError:  # raced with another writer: one by one
+            for r in fresh:
+                try:
+                    with session.begin_nested():
+                        session.add(r)  # expunged by the rollback: transient again
+                        session.flush()
+                    inserted += 1
+                except IntegrityError:
+                    pass
+    return inserted
+
+
+def enqueue_many(session: Session, messages: list[Outbox]) -> int:
+    """outbox.enqueue for many rows at once: one dedupe query per chunk instead of one per row."""
+    return insert_new(session, messages)
 
 
 def lead_for(label: str) -> str:
@@ -228,9 +263,11 @@ def reminder_text(instance: DutyInstance, duty: Duty, lead: str) -> str:
 
 
 def reminder_payload(instance: DutyInstance, duty: Duty, lead: str) -> dict:
-    """A reminder message; `if_open` lets the sender skip it if the instance is done meanwhile."""
+    """A reminder message; `if_open` lets the sender skip it if the instance is done meanwhile,
+    `instances` tells what a reply to it is about (bot/services/routing.py)."""
     payload = outbox.text(reminder_text(instance, duty, lead), reminder_buttons(instance.id))
     payload["if_open"] = instance.id
+    payload["instances"] = [instance.id]
     return payload
 
 

@@ -25,17 +25,18 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from bot.services import ledger
-from bot.store.models import CalloutTarget, CheckIn, Evidence, Exemption, LedgerEntry
+from bot.store.models import CalloutTarget, CheckIn, Evidence, Exemption, ExemptionRevocation, LedgerEntry
 
 BATCH = 5000
-DECIDED = ("approved", "refused")
+DECIDED = ("approved", "refused", "revoked")
 
 NAMES = {"checkin": "报送记录 check-in", "evidence": "证据 evidence", "ack": "叫应应答 callout ack",
-         "report": "叫应报告 callout report", "exemption": "免考核决定 exemption decision", "ledger": "账本 ledger"}
+         "report": "叫应报告 callout report", "exemption": "免考核决定 exemption decision",
+         "revocation": "免考核撤销 exemption revocation", "ledger": "账本 ledger"}
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,9 @@ def _stream(conn: Connection, query: Any) -> Iterator[Any]:
         yield from part
 
 
-TABLE_OF = {"checkin": CheckIn, "evidence": Evidence, "ack": CalloutTarget, "exemption": Exemption}
-JOINED = ("checkin", "evidence", "ack", "exemption")  # "report" rows are CalloutTarget rows, as "ack"
+TABLE_OF = {"checkin": CheckIn, "evidence": Evidence, "ack": CalloutTarget, "exemption": Exemption,
+            "revocation": ExemptionRevocation}
+JOINED = ("checkin", "evidence", "ack", "exemption", "revocation")  # "report" rows are CalloutTarget rows, as "ack"
 
 
 def _chain_query() -> tuple[Any, dict[str, tuple[int, list[str]]]]:
@@ -81,7 +83,8 @@ def _chain_query() -> tuple[Any, dict[str, tuple[int, list[str]]]]:
     and per kind where its row's columns start in the result and their names."""
     le = LedgerEntry.__table__
     conditions = {"checkin": le.c.kind == "checkin", "evidence": le.c.kind == "evidence",
-                  "ack": le.c.kind.in_(("ack", "report")), "exemption": le.c.kind == "exemption"}
+                  "ack": le.c.kind.in_(("ack", "report")), "exemption": le.c.kind == "exemption",
+                  "revocation": le.c.kind == "revocation"}
     cols = [le.c.seq, le.c.kind, le.c.ref_id, le.c.content_hash, le.c.prev_hash, le.c.hash]
     layout: dict[str, tuple[int, list[str]]] = {}
     joined = le
@@ -147,6 +150,7 @@ def _unchained() -> list[tuple[str, Any]]:
         ("ack", CalloutTarget.__table__, CalloutTarget.__table__.c.acked_at.is_not(None)),
         ("report", CalloutTarget.__table__, CalloutTarget.__table__.c.report_at.is_not(None)),
         ("exemption", Exemption.__table__, Exemption.__table__.c.state.in_(DECIDED)),
+        ("revocation", ExemptionRevocation.__table__, None),
     ):
         q = (select(table.c.id).select_from(table.outerjoin(le, and_(le.c.kind == kind, le.c.ref_id == table.c.id)))
              .where(le.c.seq.is_(None)))
@@ -156,6 +160,17 @@ def _unchained() -> list[tuple[str, Any]]:
     return out
 
 
+def _revocation_mismatch() -> tuple[Any, Any]:
+    """An exemption marked revoked without a revocation record, and a revocation whose exemption is
+    not marked revoked (its state edited back): the state is the one field a revocation changes."""
+    ex, rv = Exemption.__table__, ExemptionRevocation.__table__
+    unrecorded = (select(ex.c.id).select_from(ex.outerjoin(rv, rv.c.exemption_id == ex.c.id))
+                  .where(ex.c.state == "revoked", rv.c.id.is_(None)).order_by(ex.c.id).limit(1))
+    undone = (select(rv.c.id).select_from(rv.outerjoin(ex, ex.c.id == rv.c.exemption_id))
+              .where(or_(ex.c.state.is_(None), ex.c.state != "revoked")).order_by(rv.c.id).limit(1))
+    return unrecorded, undone
+
+
 def find_inserted(conn: Connection, result: Result) -> None:
     for kind, query in _unchained():
         ref = conn.execute(query).scalar()
@@ -163,6 +178,16 @@ def find_inserted(conn: Connection, result: Result) -> None:
             result.problem = Problem(kind, ref, "inserted", detail=(
                 "没有账本记录（被插入） / has no ledger entry (inserted)"))
             return
+    unrecorded, undone = _revocation_mismatch()
+    ref = conn.execute(unrecorded).scalar()
+    if ref is not None:
+        result.problem = Problem("exemption", ref, "altered", detail=(
+            "标为已撤销但没有撤销记录（被修改） / marked revoked without a revocation record (altered)"))
+        return
+    ref = conn.execute(undone).scalar()
+    if ref is not None:
+        result.problem = Problem("revocation", ref, "altered", detail=(
+            "撤销记录对应的免考核未标为已撤销（被修改） / its exemption is no longer marked revoked (altered)"))
 
 
 def sha256_file(path: Path) -> str:

@@ -10,6 +10,7 @@ The result opens in Excel, WPS, LibreOffice and openpyxl.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import zipfile
 from collections.abc import Iterable
@@ -138,7 +139,14 @@ class Workbook:
     def __exit__(self, *exc) -> None:
         if exc[0] is None:
             self.close()
-        else:
+            return
+        # Failing half-way: close the open sheet's entry first, or zipfile refuses to close and
+        # its ValueError would hide the error that stopped the export.
+        if self._open is not None and self._open._out is not None:
+            with contextlib.suppress(Exception):
+                self._open._out.close()
+            self._open._out = None  # type: ignore[assignment]
+        with contextlib.suppress(Exception):
             self.zip.close()
 
 

@@ -90,10 +90,12 @@ class DutyInstance(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("duty_id", "person_id", "period_key"),
-        Index("ix_instance_status_due", "status", "due_at"),
+        Index("ix_instance_status_due", "status", "due_at", "id"),  # id: pages in a stable order, read in order
         Index("ix_instance_period", "period_key", "status"),
         Index("ix_instance_person", "person_id", "status"),
         Index("ix_instance_closes", "closes_at", "opens_at"),  # "current periods": windows containing now
+        Index("ix_instance_due", "due_at", "id"),  # the web's 未报告 by period (any status), by due
+        Index("ix_instance_status_duty_due", "status", "duty_id", "due_at"),  # 未报告 by status and kind, counted
     )
     id: int | None = Field(default=None, primary_key=True)
     duty_id: str = Field(max_length=80)
@@ -293,7 +295,7 @@ class Exemption(SQLModel, table=True):
     date_from: datetime | None = _dt()
     date_to: datetime | None = _dt()
     requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    state: str = "pending"  # pending | approved | refused
+    state: str = "pending"  # pending | approved | refused | revoked (approved, then an ExemptionRevocation)
     decided_by: str | None = None
     decided_at: datetime | None = _dt()
 
@@ -315,8 +317,127 @@ class KeyValue(SQLModel, table=True):
     updated_at: datetime | None = _dt()
 
 
+
+# ---------------------------------------------------------------------------------------------
+# The web console (bot/web): sign-in links, sessions, background export jobs.
+# ---------------------------------------------------------------------------------------------
+class WebLink(SQLModel, table=True):
+    """A one-time sign-in link (/web, `dutybot web-link`): only the token's SHA-256 is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=80, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = _dt()
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds the id, the store its SHA-256."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    id_hash: str = Field(max_length=64, unique=True)
+    person_id: str = Field(max_length=80, index=True)
+    csrf_token: str = Field(max_length=64)  # useless without the session cookie; sent in every form
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    ended_at: datetime | None = _dt()
+    ip: str = Field(default="", max_length=64)
+
+
+class ExportJob(SQLModel, table=True):
+    """An export started from the web or the CLI, run by a worker; the file is kept 7 days."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # assessment | person
+    params: dict = _json(dict)  # {"from": "2026-01-01", "to": "2026-12-31"} | {"person_id": ...}
+    state: str = Field(default="queued", max_length=20, index=True)  # queued | running | done | failed
+    done: int = 0  # progress: rows (or files) written so far
+    total: int = 0  # expected rows; 0 while unknown
+    path: str = ""  # relative to DATA_DIR
+    filename: str = ""
+    size: int = 0
+    error: str = ""
+    created_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = _dt()
+    heartbeat_at: datetime | None = _dt()  # progress writes; a stale one means its process died
+    finished_at: datetime | None = _dt()
+    expires_at: datetime | None = _dt()
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A person's secret calendar-feed URL (/ics/<token>.ics): the token's SHA-256, revocable."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=80, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = _dt()
+    last_fetched_at: datetime | None = _dt()
+
+
+class ExemptionRevocation(SQLModel, table=True):
+    """The office took back an approved exemption (with a reason). Append-only and chained in the
+    ledger like the approval; the Exemption row itself never changes after its decision."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    exemption_id: int = Field(unique=True)
+    reason: str = Field(sa_type=Text)
+    revoked_by: str = Field(max_length=80)
+    revoked_at: datetime = Field(sa_type=UTCDateTime)
+    reinstated: list[int] = _json(list)  # instance ids no longer excused
+
+# ---------------------------------------------------------------------------------------------
+# Reminder digests, personal settings, check-in corrections (bot/services/digest.py,
+# settings.py, corrections.py).
+# ---------------------------------------------------------------------------------------------
+class ReminderItem(SQLModel, table=True):
+    """One reminder of one duty instance, waiting to go out in its person's next digest.
+
+    The scheduler queues items (deduplicated like the outbox: `remind:<instance id>:<label>`);
+    the composer turns every item of a person that is due into one outbox message (or a few, at
+    Telegram's limits) and links them to it, so a reply to that message finds its duties."""
+
+    __table_args__ = (Index("ix_reminderitem_due", "state", "release_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    instance_id: int = Field(index=True)
+    person_id: str = Field(max_length=80)
+    chat_id: int = Field(sa_type=BigInteger)
+    label: str = Field(default="", max_length=40)  # open, -3d, +1d, snooze-…
+    lead: str = ""  # the reminder's first line when it goes out alone
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    release_at: datetime = Field(sa_type=UTCDateTime)  # not before (quiet hours, the daily digest)
+    state: str = Field(default="pending", max_length=20)  # pending | sent | skipped (done meanwhile)
+    outbox_id: int | None = Field(default=None, index=True)
+
+
+class PersonSetting(SQLModel, table=True):
+    """A person's own choice made in Telegram (/settings); it wins over duties.yaml."""
+
+    person_id: str = Field(primary_key=True, max_length=80)
+    key: str = Field(primary_key=True, max_length=40)
+    value: str = ""
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CheckInCorrection(SQLModel, table=True):
+    """A leader withdrew a check-in (撤回) or moved it to another duty. Append-only and chained:
+    the check-in itself is never edited; counts and statuses follow the correction."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkin_id: int = Field(index=True, unique=True)  # a check-in is corrected at most once
+    person_id: str = Field(max_length=80)
+    action: str = Field(max_length=20)  # withdraw | move
+    to_instance_id: int | None = None
+    new_checkin_id: int | None = None  # the check-in the move made on to_instance_id
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 __all__ = [
     "AuditLog", "Callout", "CalloutTarget", "CheckIn", "CheckInDraft", "Download", "Duty", "DutyInstance",
     "Evidence", "Exemption", "InboxUpdate", "Invite", "KeyValue", "LedgerEntry", "Outbox", "Person",
-    "Unit", "UTCDateTime", "utcnow",
+    "Unit", "UTCDateTime", "utcnow", "ReminderItem", "PersonSetting", "CheckInCorrection", "WebLink", "WebSession",
+    "ExportJob", "ExemptionRevocation", "CalendarFeed",
 ]

@@ -1,4 +1,6 @@
-"""The bot process: PTB Application + inbox + outbox sender + scheduler + background workers.
+"""The Telegram side of the process: PTB Application + inbox + outbox sender + scheduler + the
+handler modules' background workers. bot/process.py composes it with the web console and the
+process's own workers (what `dutybot run` starts).
 
     runtime = Runtime(ctx, RuntimeOptions(...))   # ctx: BotContext(settings, store, catalog, schedule)
     await runtime.start()                         # ... runs until ...

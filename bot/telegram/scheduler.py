@@ -5,9 +5,12 @@ never per person; each becomes an APScheduler job with the spec's stable id (rep
 and a `DutyTrigger` that asks `schedules.next_fire_time` for its next time. A job's work is a
 store query (bot/services/reminders.py) run in a worker thread.
 
-Two housekeeping jobs: `runtime:heartbeat` (every minute) moves the catch-up watermark forward
-— and runs a full reconcile instead when the process was suspended or a job failed —, and
-`runtime:digest` (daily at the catalogue's remind_at) queues the office digest of missed duties.
+Housekeeping jobs: `runtime:heartbeat` (every minute) moves the catch-up watermark forward
+— and runs a full reconcile instead when the process was suspended or a job failed — and sends
+the reminders released since (held for a daily digest or past quiet hours); `runtime:compose`,
+set SETTLE after each remind job fires, turns that minute's reminders into one message per person
+(bot/services/digest.py); `runtime:digest` (daily at the catalogue's remind_at) queues the office
+digest of missed duties.
 On start, once the scheduler runs, `reconcile()` catches up from the watermark.
 
 Only one process should run the scheduler (a second one would do no harm — every write is
@@ -23,10 +26,11 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import clock
-from bot.services import reminders
+from bot.services import digest, reminders
 from bot.services.reminders import Report
 from bot.telegram.context import BotContext
 from schedules import JobSpec, Schedule, compile_jobs, next_fire_time
@@ -67,6 +71,7 @@ class ReminderScheduler:
         self.specs: dict[str, JobSpec] = {s.id: s for s in compile_jobs(ctx.catalog)}
         self.failed_at: datetime | None = None  # earliest fire time of a job that raised
         self.runs = 0
+        self.firing = 0  # remind jobs running now: their minute is not complete yet
 
     # --- installing ---------------------------------------------------------------------------
     def install(self) -> int:
@@ -85,13 +90,18 @@ class ReminderScheduler:
         return len(self.specs)
 
     # --- work (also called directly by tests and the demo) ------------------------------------------
-    async def run_job(self, job_id: str, now: datetime | None = None) -> Report:
+    async def run_job(self, job_id: str, now: datetime | None = None, compose: bool = True) -> Report:
+        """Run one job at `now`; with `compose` its reminders go out at once (tests, the demo);
+        the scheduler passes False and composes SETTLE later, with the other jobs of the minute."""
         spec = self.specs[job_id]
         now = now or clock.now()
 
         def work() -> Report:
             with self.ctx.store.session() as s:
-                return reminders.run_job(s, self.ctx.schedule, spec, now)
+                report = reminders.run_job(s, self.ctx.schedule, spec, now)
+            if compose and report.queued:
+                report.digests += self._compose(now)
+            return report
 
         report = await asyncio.to_thread(work)
         self.runs += 1
@@ -104,7 +114,9 @@ class ReminderScheduler:
 
         def work() -> Report:
             with self.ctx.store.session() as s:
-                return reminders.reconcile(s, self.ctx.schedule, now)
+                report = reminders.reconcile(s, self.ctx.schedule, now)
+            self._compose(now)
+            return report
 
         report = await asyncio.to_thread(work)
         self.failed_at = None
@@ -122,14 +134,37 @@ class ReminderScheduler:
 
         return await asyncio.to_thread(work)
 
+    async def compose(self, now: datetime | None = None, settle: timedelta = timedelta(0)) -> int:
+        """Send the reminders released by `now`: one message per person (bot/services/digest.py)."""
+        now = now or clock.now()
+        return await asyncio.to_thread(self._compose, now, settle)
+
+    def _compose(self, now: datetime, settle: timedelta = timedelta(0)) -> int:
+        with self.ctx.store.session() as s:
+            return digest.compose_due(s, self.ctx.schedule, now, settle)
+
     # --- APScheduler callbacks -------------------------------------------------------------------
     async def _fire(self, job_id: str) -> None:
         now = clock.now()
+        self.firing += 1
         try:
-            await self.run_job(job_id, now)
+            report = await self.run_job(job_id, now, compose=False)
         except Exception:
             log.exception("job %s failed; the next heartbeat reconciles", job_id)
             self.failed_at = min(self.failed_at or now, now)
+            return
+        finally:
+            self.firing -= 1
+        if report.queued:  # every job of this minute queues first; then one message per person
+            self.scheduler.add_job(self._compose_soon, trigger=DateTrigger(clock.now() + digest.SETTLE),
+                                   id="runtime:compose", name="runtime:compose", replace_existing=True,
+                                   misfire_grace_time=MISFIRE_GRACE)
+
+    async def _compose_soon(self) -> None:
+        try:
+            await self.compose(settle=digest.SETTLE)
+        except Exception:
+            log.exception("composing reminders failed; the next heartbeat retries")
 
     async def _heartbeat(self) -> None:
         now = clock.now()
@@ -139,6 +174,8 @@ class ReminderScheduler:
                 await self.reconcile(now)
             else:
                 await asyncio.to_thread(self._set_watermark, now - MARGIN)
+                if not self.firing and self.scheduler.get_job("runtime:compose") is None:
+                    await self.compose(now, settle=digest.SETTLE)  # held reminders released since
         except Exception:
             log.exception("scheduler heartbeat failed")
 

@@ -28,7 +28,13 @@ EXEMPT_APPROVED = (
 EXEMPT_REFUSED = "你的免考核申请（{kind}，{dates}）未获批准（{by}，{at}）。请按期完成，或与安委办联系。"
 EXEMPT_ALREADY = "该申请已由{by}{verdict}。"
 EXEMPT_DONE_ANSWER = "已{verdict}"
-VERDICT = {"approved": "批准", "refused": "驳回"}
+VERDICT = {"approved": "批准", "refused": "驳回", "revoked": "撤销"}
+EXEMPT_REVOKED = (
+    "你的免考核（{kind}，{dates}）已被安委办撤销（{by}，{at}）。\n撤销理由：{reason}\n"
+    "相关 {n} 项职责恢复考核，请按期完成。"
+)
+EXEMPT_NOT_APPROVED = "只能撤销已批准的免考核（这条申请现在不是“已批准”） / only an approved exemption can be revoked."
+ERR_REVOKE_REASON = "请写明撤销理由 / please give the reason for revoking."
 EXEMPT_NOT_FOUND = "没有找到这条申请 / request not found."
 EXEMPT_NOT_YOURS = "这不是你的申请 / this request is not yours."
 EXEMPT_INSTANCE_GONE = "这项职责不存在或不是你的 / this duty is not yours."

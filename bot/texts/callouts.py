@@ -1,6 +1,6 @@
 """叫应 (emergency-warning callouts) and ad-hoc campaigns: every string a person sees.
 
-Plain str templates, formatted by bot/services/callout_*.py and the callout/campaign handlers.
+Plain str templates, formatted by bot/services/callouts/ and the callout/campaign handlers.
 """
 
 from __future__ import annotations

@@ -31,6 +31,11 @@ WHAT_PHOTOS = "照片"
 WHAT_FILES = "文件"
 WHAT_MIXED = "照片和文件"
 NO_OPEN_DUTY = "收到您发送的{what}，已保存。您目前没有需要报告的职责，因此未计入履职记录。"
+UNFILED = (
+    "📎 您在 {when} 发送的{what}（{count} 份）{text}还没有归入任何职责。\n"
+    "文件已妥善保存。请点选它属于哪项职责；不点选则作为未归档佐证留存，安委办可以看到。"
+)
+UNFILED_TEXT = "「{text}」"
 PICKED = "已提交到「{title}」（{period}）。"
 DROPPED = "已取消，这些内容不会计入履职记录。"
 DROPPED_TOAST = "已取消"

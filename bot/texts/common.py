@@ -45,6 +45,9 @@ RUN_SANDBOX_BANNER = (
     "  控制 control: {control_url}  (act as a user: POST {control_url}/text {{\"user_id\": 1001, \"text\": \"/help\"}})"
 )
 RUN_READY = "dutybot 已启动 / ready: {mode}, {jobs} 个调度任务 scheduler jobs, 数据库 database {db}"
+RUN_WEB = "网页工作台 / web console: {url}（登录链接使用 / sign-in links use {base}）"
+RUN_WEB_FAILED = ("网页工作台无法监听 / the web console cannot listen on WEB_LISTEN={listen}: {error}；"
+                  "机器人照常运行 / the bot runs without it")
 RUN_STOPPING = "dutybot 正在停止 / stopping…"
 
 # --- buttons whose data no handler takes (an old message, a modified client) -------------------------

@@ -32,7 +32,8 @@ def full(dt: datetime, tz: ZoneInfo = SHANGHAI) -> str:
 
 
 def period(key: str) -> str:
-    """2026-03 → 2026年3月; 2026-Q2 → 2026年第二季度; other keys as they are."""
+    """2026-03 → 2026年3月; 2026-Q2 → 2026年第二季度; 2026-B2 → 2026年3–4月; 2026-03-H1 → 2026年3月上半月;
+    2026-汛期前 → 2026年汛期前; other keys as they are."""
     import re
 
     if m := re.fullmatch(r"(\d{4})-(\d{2})", key):
@@ -49,4 +50,14 @@ def period(key: str) -> str:
         return f"{m[1]}年第{int(m[2])}周"
     if m := re.fullmatch(r"(\d{4})-(.+节)", key):
         return f"{m[1]}年{m[2]}前"
+    if m := re.fullmatch(r"(\d{4})-(\d{2})-H([12])", key):
+        return f"{m[1]}年{int(m[2])}月{'上下'[int(m[3]) - 1]}半月"
+    if m := re.fullmatch(r"(\d{4})-([BT])(\d)", key):
+        n = 2 if m[2] == "B" else 4
+        first = (int(m[3]) - 1) * n + 1
+        return f"{m[1]}年{first}–{first + n - 1}月"
+    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", key):
+        return f"{m[1]}年{int(m[2])}月{int(m[3])}日"
+    if m := re.fullmatch(r"(\d{4})-([\u4e00-\u9fff]+)", key):  # a season: 2026-汛期前, 2026-汛期, 2026-汛期后
+        return f"{m[1]}年{m[2]}"
     return key

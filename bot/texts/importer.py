@@ -13,8 +13,8 @@ SUMMARY_REVIEW_ITEM = "  - {ref}: {reason} — {text}"
 SUMMARY_REVIEW_MORE = "  …… 另有 {n} 项，见草稿开头的待核清单 / {n} more, see the list at the top of the draft"
 SUMMARY_NEXT = "下一步 / next: 核对草稿，补全人员后运行 `dutybot check {out}`"
 STDOUT = "标准输出 / stdout"
-PERIOD_NAMES = {"day": "每日", "week": "每周", "xun": "每旬", "month": "每月", "quarter": "每季度", "half": "每半年",
-                "year": "每年"}
+PERIOD_NAMES = {"day": "每日", "week": "每周", "xun": "每旬", "halfmonth": "每半月", "month": "每月",
+                "quarter": "每季度", "half": "每半年", "year": "每年"}
 
 ERR_NOT_FOUND = "找不到文件 {path} / file not found."
 ERR_UNREADABLE = "无法读取文件 {path}：{reason} / cannot read the file."

@@ -47,6 +47,8 @@ KIND_NAMES = {
 # -- `dutybot status` --------------------------------------------------------------------------
 STATUS_HEADERS = ["单位", "人员", "职责", "标题", "周期", "截止", "进度", "状态"]
 STATUS_TOTAL = "共 {count} 项：已完成 {done}，逾期完成 {late}，待报告 {open}，未完成 {missed}，已免除 {excused}"
+UNFILED_HEAD = "未归档佐证 / unfiled evidence（发送超过 24 小时仍未归入任何职责，共 {count} 份）："
+UNFILED_HEADERS = ["单位", "姓名", "发送时间", "说明", "文件", "SHA-256"]
 STATUS_EMPTY = "没有符合条件的职责实例 / no duty instances match"
 STATUS_NAMES = {"open": "待报告", "done": "已完成", "late": "逾期完成", "missed": "未完成", "excused": "已免除"}
 

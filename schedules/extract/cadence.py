@@ -10,24 +10,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..catalog import DutyKind, PeriodKind
+from .. import frequency as grammar
+from ..catalog import DutyKind, Frequency, PeriodKind
 from .numbers import number
 from .roles import qualify, role_end, sentence_subject, subject_before, subjects_before
 
-_N = r"(?:\d{1,3}|[一二两三四五六七八九十]{1,3})"
-_AT_LEAST = r"(?:至少|不少于|不低于|最少|不得少于)"
+_N = grammar.N
+_AT_LEAST = grammar.AT_LEAST
 
-# Period anchors. Multiples (每两个月) are normalized to a period the catalogue can express.
+# Period anchors: the grammar's (schedules.frequency: 每月, 一年两次, 每两年, 每周五, 每年汛前…), then the
+# forms only running text uses, which the importer reads from context and drafts for review.
 _ANCHOR = re.compile(
-    r"每(?:一|个)?(?:(?P<mult>[两二三四五六\d]{1,2})个?)?"
-    r"(?P<unit>半个?月|半年度?|年度|年|季度|季|月度|月|旬|周|星期|天|日|班(?![组子长前后次])|学期|学年)"
-    rf"|(?<![上下每本同当第])(?:一|1)个?(?P<unit2>年|季度|季|月|周|旬)内?{_AT_LEAST}?(?P<count2>{_N})次"
-    rf"|(?<![上下每本])(?P<half_month>半个?月){_AT_LEAST}?(?P<count_hm>{_N})次"
-    rf"|(?<![上下每本])(?P<unit3>半年){_AT_LEAST}?(?P<count3>{_N})次"
-    r"|(?P<both_halves>上\s*[、和及与]?\s*下半年各)"
-    r"|(?P<once_a_year>[一每]年一度)"
-    r"|(?P<whole_year>全年)(?=[^。；;]{0,20}?(?:次|回|轮|遍))"
-    rf"|(?P<count4>{_N})次[/／](?P<unit4>年|季度|季|月|周|旬|日|天)"
+    grammar.ANCHOR.pattern
+    + r"|每(?:一|个)?(?:(?P<smult>[两二三四五六\d]{1,2})个?)?(?P<sunit>班(?![组子长前后次])|学期|学年)"
     r"|按(?P<unit5>月|季度|季|周|旬)(?:度)?(?=[\u4e00-\u9fff])"
     r"|(?P<unit6>月度|季度|周)(?:安全生产|安全|工作|调度|形势分析|联席|党委|党工委)?"
     r"(?=例会|调度会|分析会|讲评会|联席会|工作会议|安全会议)"
@@ -56,10 +51,8 @@ _UNIT_PERIOD = {
 
 _SCHOOL_TERMS = {"学期": PeriodKind.HALF, "学年": PeriodKind.YEAR}
 
-PERIOD_WORD = {PeriodKind.DAY: "日", PeriodKind.WEEK: "周", PeriodKind.XUN: "旬", PeriodKind.MONTH: "月",
-               PeriodKind.QUARTER: "季度", PeriodKind.HALF: "半年", PeriodKind.YEAR: "年"}
-PERIOD_LABEL = {PeriodKind.DAY: "每日", PeriodKind.WEEK: "每周", PeriodKind.XUN: "每旬", PeriodKind.MONTH: "每月",
-                PeriodKind.QUARTER: "每季度", PeriodKind.HALF: "每半年", PeriodKind.YEAR: "每年"}
+PERIOD_WORD = grammar.PERIOD_WORD
+PERIOD_LABEL = {k: f"每{w}" for k, w in PERIOD_WORD.items()}
 
 _KINDS: tuple[tuple[DutyKind, str], ...] = (
     (DutyKind.DRILL, r"演练|演习"),
@@ -90,6 +83,8 @@ class Found:
     subject: str | None  # a role written in the sentence, if any
     notes: list[str] = field(default_factory=list)
     co_subjects: tuple[str, ...] = ()  # further roles named with it ("镇党委书记、镇长每半年…"): the duty is theirs too
+    rule: Frequency | None = None  # the refinements of the period (每两个月, 每周五, 汛前…), count aside
+    wording: str = ""  # the frequency as the list writes it ("每季度…研究1次"); "" for a period read from context
 
 
 @dataclass
@@ -105,72 +100,45 @@ class _Anchor:
     start: int
     end: int
     period: PeriodKind | None
-    factor: int  # the count is multiplied by this (每半月 → ×2 a month)
+    factor: int  # the count is multiplied by this (每两周 → ×2 a month)
     count: int | None  # a count written inside the anchor itself (一年两次)
     at_least: bool
     note: str
     unschedulable: str = ""
     needs_count: bool = False  # "全年" is a period only with a count after it ("全年带队检查不少于6次")
+    rule: Frequency | None = None
+    by_context: bool = False  # a form running text uses (月度例会, 实行周巡查, 每学期), not the grammar's
 
 
 def _anchor(m: re.Match) -> _Anchor:
     s, e = m.start(), m.end()
     text = m.group(0)
-    at_least = bool(re.search(_AT_LEAST, text))
-    if m["unit"]:
-        unit, mult = m["unit"], number(m["mult"]) if m["mult"] else 1
-        if unit.startswith("半") and "月" in unit:
-            return _Anchor(s, e, PeriodKind.MONTH, 2 * (mult or 1), None, False, "原文“每半月”，按每月2次起草")
-        if unit == "班":
-            return _Anchor(s, e, PeriodKind.DAY, 1, None, False, "原文“每班”，按每日起草")
-        if unit in _SCHOOL_TERMS:  # a school year has two semesters
-            if mult is not None and mult > 1:
-                return _Anchor(s, e, None, 1, None, False, "", unschedulable=f"原文“{text}”，超出可排期的周期，未排期")
-            period = _SCHOOL_TERMS[unit]
-            return _Anchor(s, e, period, 1, None, False, f"原文“{text}”，按{PERIOD_LABEL[period]}起草")
-        period = _UNIT_PERIOD[unit]
-        if mult is None or mult <= 1:
-            return _Anchor(s, e, period, 1, None, False, "")
-        return _multiple(s, e, text, period, mult)
-    if m["unit2"]:
-        return _Anchor(s, e, _UNIT_PERIOD[m["unit2"]], 1, number(m["count2"]), at_least, "")
-    if m["half_month"]:
-        return _Anchor(s, e, PeriodKind.MONTH, 2, number(m["count_hm"]), at_least, "原文“半月”，按每月2次起草")
-    if m["unit3"]:
-        return _Anchor(s, e, _UNIT_PERIOD[m["unit3"]], 1, number(m["count3"]), at_least, "")
-    if m["both_halves"]:
-        return _Anchor(s, e, PeriodKind.HALF, 1, None, False, "")
-    if m["once_a_year"]:
-        return _Anchor(s, e, PeriodKind.YEAR, 1, 1, False, "")
-    if m["whole_year"]:
-        return _Anchor(s, e, PeriodKind.YEAR, 1, None, False, "", needs_count=True)
-    if m["unit4"]:
-        return _Anchor(s, e, _UNIT_PERIOD[m["unit4"]], 1, number(m["count4"]), at_least, "")
+    if m["sunit"]:
+        if m["sunit"] == "班":
+            return _Anchor(s, e, PeriodKind.DAY, 1, None, False, "原文“每班”，按每日起草", by_context=True)
+        mult = number(m["smult"]) if m["smult"] else 1
+        if mult is not None and mult > 1:
+            return _Anchor(s, e, None, 1, None, False, "", unschedulable=f"原文“{text}”，超出可排期的周期，未排期")
+        period = _SCHOOL_TERMS[m["sunit"]]  # a school year has two semesters
+        return _Anchor(s, e, period, 1, None, False, f"原文“{text}”，按{PERIOD_LABEL[period]}起草", by_context=True)
     if m["unit5"]:
-        return _Anchor(s, e, _UNIT_PERIOD[m["unit5"]], 1, None, False, "")
+        return _Anchor(s, e, _UNIT_PERIOD[m["unit5"]], 1, None, False, "", by_context=True)
     if m["unit6"]:
-        return _Anchor(s, e, _UNIT_PERIOD[m["unit6"]], 1, None, False, f"原文“{text}”，按{PERIOD_LABEL[_UNIT_PERIOD[m['unit6']]]}起草")
+        return _Anchor(s, e, _UNIT_PERIOD[m["unit6"]], 1, None, False,
+                       f"原文“{text}”，按{PERIOD_LABEL[_UNIT_PERIOD[m['unit6']]]}起草", by_context=True)
+    if m["unit7"]:
+        return _Anchor(s, e, PeriodKind.YEAR, 1, None, False, f"原文“{text}”，按每年起草", by_context=True)
     if m["unit8"]:
-        return _Anchor(s, e, _UNIT_PERIOD[m["unit8"]], 1, None, False, "")
-    return _Anchor(s, e, PeriodKind.YEAR, 1, None, False, f"原文“{text}”，按每年起草")
-
-
-def _multiple(s: int, e: int, text: str, period: PeriodKind, mult: int) -> _Anchor:
-    """每两个月, 每三个月, 每两周, 每两年…: a period the catalogue has, or a yearly/monthly count."""
-    if period is PeriodKind.MONTH:
-        if mult in (3, 6, 12):
-            target = {3: PeriodKind.QUARTER, 6: PeriodKind.HALF, 12: PeriodKind.YEAR}[mult]
-            return _Anchor(s, e, target, 1, None, False, f"原文“{text}”，按{PERIOD_LABEL[target]}起草")
-        if 12 % mult == 0:
-            per_year = 12 // mult
-            return _Anchor(s, e, PeriodKind.YEAR, per_year, None, False,
-                           f"原文“{text}”，按每年{per_year}次起草（无法表达{mult}个月的周期）")
-    if period is PeriodKind.WEEK and mult == 2:
-        return _Anchor(s, e, PeriodKind.MONTH, 2, None, False, f"原文“{text}”，按每月2次起草")
-    if period is PeriodKind.DAY and mult <= 3:
-        per_week = 7 // mult
-        return _Anchor(s, e, PeriodKind.WEEK, per_week, None, False, f"原文“{text}”，按每周{per_week}次起草")
-    return _Anchor(s, e, None, 1, None, False, "", unschedulable=f"原文“{text}”，超出可排期的周期，未排期")
+        return _Anchor(s, e, _UNIT_PERIOD[m["unit8"]], 1, None, False, "", by_context=True)
+    read = grammar.read_anchor(m)
+    if read.frequency is None and read.approx is not None:
+        approx, note = read.approx
+        return _Anchor(s, e, approx.every, approx.at_least, None, False, note)
+    if read.frequency is None:
+        return _Anchor(s, e, None, 1, None, False, "", unschedulable=read.reason)
+    f = read.frequency
+    return _Anchor(s, e, f.every, 1, read.count, read.at_least, "", needs_count=read.needs_count,
+                   rule=None if f.plain else f)
 
 
 def _counts(text: str, start: int, end: int) -> list[re.Match]:
@@ -187,6 +155,7 @@ def _counts(text: str, start: int, end: int) -> list[re.Match]:
     return out
 
 
+_LISTED = re.compile(r"\s*[、和及与]\s*")
 _SUBSET = re.compile(r"其中|^\s*(?:含|包括|包含)")
 
 # Amounts a period can govern instead of occurrences: money and shares ("每年不低于300万元"), and time
@@ -418,6 +387,12 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                 subject = qualify(subject, context if context != subject else None)
                 context = context or subject
             counts = [] if a.count is not None else _counts(clause, a.end, scope_end)
+            if not counts and a.count is None and i + 1 < len(anchors) and _LISTED.fullmatch(
+                    clause[a.end:anchors[i + 1].start]):
+                # "每年汛前、汛后各开展一次检查": the periods share the count written after the last one
+                nxt = anchors[i + 1]
+                later = anchors[i + 2].start if i + 2 < len(anchors) else s_end
+                counts = _counts(clause, nxt.end, later)[:1]
             if a.needs_count and not counts:
                 continue
             if a.count is None and not counts:
@@ -464,10 +439,23 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                 found.append(Found(
                     period=a.period, count=count * a.factor, at_least=at_least, start=start, end=end,
                     phrase=clause[start:end], segment=segment, kind=kind, subject=subject, notes=notes,
-                    co_subjects=co_subjects,
+                    co_subjects=co_subjects, rule=a.rule,
+                    wording="" if a.by_context else _wording(clause, a, start, end),
                 ))
         context = sentence_role or context
     return found, skipped
+
+
+def _wording(clause: str, a: _Anchor, start: int, end: int) -> str:
+    """The frequency as written: from the period to the count; a later count of the same period
+    ("每季度听1次汇报、研究1次") gets the period's words before its own ("每季度研究1次")."""
+    if start == a.start:
+        return clause[start:end]
+    own = clause[max(start, a.end):end]
+    counts = list(_COUNT.finditer(own))
+    if len(counts) > 1:  # "不少于1次综合应急演练和2次": only the last count is this duty's
+        own = own[counts[-2].end():].lstrip("和及与、，, ")
+    return clause[a.start:a.end] + own
 
 
 _GENERIC = re.compile(rf"每\S{{0,3}}?(?:年度|半年|季度|年|季|月|旬|周|日|天)|{_AT_LEAST}|{_N}(?:次|回)|以上|开展|组织|进行|"

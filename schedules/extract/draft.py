@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
-from ..catalog import DutyKind, PeriodKind
+from ..catalog import DutyKind, Frequency, PeriodKind
+from ..frequency import phrase_of
 from . import cadence, deadlines, holiday_checks, layout
 from .cadence import PERIOD_WORD, Found
 from .roles import FALLBACK_ROLE, FALLBACK_SLUG, description_of, mentions, sentence_subject, slug_of
@@ -29,13 +30,21 @@ class DraftDuty:
     count: int | None = None
     at_least: bool = False
     notes: list[str] = field(default_factory=list)
+    rule: Frequency | None = None  # the period's refinements (每两个月, 每周五, 汛前…); None: a plain period
+    phrase: str = ""  # the frequency's words as the list writes them; "" when read from context (周巡查)
 
     @property
     def frequency(self) -> str | None:
-        """The normalized phrase the loader parses: 每季度1次, 每月至少1次."""
+        """The normalized phrase the loader parses: 每季度1次, 每月至少1次, 每两个月1次, 每年汛前1次."""
         if self.period is None or self.count is None:
             return None
+        if self.rule is not None:
+            return phrase_of(replace(self.rule, at_least=self.count), self.at_least)
         return f"每{PERIOD_WORD[self.period]}{'至少' if self.at_least else ''}{self.count}次"
+
+    @property
+    def every_years(self) -> bool:
+        return self.rule is not None and self.rule.every is PeriodKind.YEAR and self.rule.n > 1
 
 
 @dataclass
@@ -262,7 +271,7 @@ class _Builder:
             self.draft.duties.append(DraftDuty(
                 id=self.unique(f"{slug}-{clause.number}{suffix}"), title=duty_title(f, text), kind=f.kind,
                 roles=roles, document=document, clause=source, period=f.period, count=f.count,
-                at_least=f.at_least, notes=notes + long_note,
+                at_least=f.at_least, notes=notes + long_note, rule=f.rule, phrase=f.wording,
             ))
             if f.subject:
                 contexts.setdefault(clause.group, f.subject)

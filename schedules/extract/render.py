@@ -106,6 +106,9 @@ def render(draft: Draft, source_name: str = "") -> str:
             snippet = snippet if len(snippet) <= 40 else snippet[:40] + "…"
             out.append(f"#   - {_comment(item.ref)}: {_comment(item.reason)} — {snippet}")
     out += ["", "timezone: Asia/Shanghai", ""]
+    if any(d.every_years for d in draft.duties):
+        out += [f"start_year: {draft.year}  # {REVIEW}: “每两年”等周期从这一年起算 / every-n-years cycles count from it",
+                ""]
 
     out.append("units:")
     out.append(f"  - id: {q(PLACEHOLDER_UNIT)}  # {REVIEW}: 示例单位，请改为实际单位名称")

@@ -61,12 +61,12 @@ import pytest_asyncio
 from sqlmodel import select
 
 from bot.config import Settings
+from bot.sandbox.telegram import Limits, Sandbox, SandboxClient
 from bot.services.reminders import Report
 from bot.store import Store
 from bot.store.models import InboxUpdate, Outbox, Person
 from bot.telegram.app import Runtime, RuntimeOptions
 from bot.telegram.context import BotContext
-from bot.telegram.sandbox import Limits, Sandbox, SandboxClient
 from schedules import Catalog, Schedule, load_catalog, load_catalog_text
 from support.sandbox_fixtures import eventually  # noqa: F401  (re-exported for the tests)
 
@@ -331,7 +331,7 @@ class BotProcess:
         env.update(BOT_TOKEN=self.token, TELEGRAM_API_BASE_URL=self.sandbox.base_url,
                    TELEGRAM_FILE_BASE_URL=self.sandbox.base_file_url, DATABASE_URL=self.database_url,
                    DUTIES_FILE=self.duties_file, DATA_DIR=str(self.data_dir), PYTHONUNBUFFERED="1",
-                   PYTHONPATH=str(ROOT))
+                   PYTHONPATH=str(ROOT), WEB_LISTEN="127.0.0.1:0")  # the console on a free port
         env.update(self.extra_env)
         return env
 

@@ -18,7 +18,7 @@ import pytest_asyncio
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.telegram.sandbox import Limits, Sandbox, SandboxClient
+from bot.sandbox.telegram import Limits, Sandbox, SandboxClient
 
 TOKEN = "123456789:SANDBOX-test-token"
 

@@ -1,7 +1,7 @@
 """叫应 on Telegram: /warn (office), 收到, the report form, /callout, /lift, and the worker.
 
 Callback data (prefix c:): c:ack:<target> | c:m:<target>:<measure> | c:rs:<target> (submit the
-report) | c:w:… (the /warn flow, bot/services/callout_flow.py) | c:lift:<callout> |
+report) | c:w:… (the /warn flow, bot/services/warn_flow.py) | c:lift:<callout> |
 c:lift:y:<callout> | c:lift:n. The /campaign flow (c:cp:…) is in handlers/campaign.py.
 
 Texts and files: while an office member is at a /warn or /campaign step that takes text or a
@@ -35,7 +35,8 @@ from telegram.ext import (
 )
 
 from bot import clock
-from bot.services import callout_flow, callout_reports, callouts, campaigns, outbox, people
+from bot.services import callouts, campaigns, outbox, people
+from bot.services.callouts import render, reports, warn_flow
 from bot.store.models import Person
 from bot.telegram.access import current_person, office_only
 from bot.telegram.context import BotContext, get_ctx
@@ -80,14 +81,14 @@ def register(app: Application) -> None:
 # ---------------------------------------------------------------------------------------------
 def claim(session, person_id: str, kind: str) -> str | None:
     """Who takes a message of `kind` (text | file) from this person: warn | campaign | report | None."""
-    warn = callout_flow.active_state(session, person_id)
+    warn = warn_flow.active_state(session, person_id)
     if warn and warn.get("step") == ("text" if kind == "text" else "file"):
         return "warn"
     if kind == "text":
         camp = campaigns.flow_state(session, person_id)
         if camp and camp.get("step") in ("title", "deadline", "note"):
             return "campaign"
-    if callout_reports.open_draft(session, person_id) is not None:
+    if reports.open_draft(session, person_id) is not None:
         return "report"
     return None
 
@@ -204,7 +205,7 @@ async def on_measure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
     def work():
         with ctx.store.session() as s:
-            return callout_reports.toggle_measure(s, int(target_id), person.id, code, clock.now())
+            return reports.toggle_measure(s, int(target_id), person.id, code, clock.now())
 
     result = await asyncio.to_thread(work)
     with contextlib.suppress(BadRequest):
@@ -222,7 +223,7 @@ async def on_submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
     def work():
         with ctx.store.session() as s:
-            return callout_reports.submit(s, target_id, person.id, clock.now())
+            return reports.submit(s, target_id, person.id, clock.now())
 
     result = await asyncio.to_thread(work)
     with contextlib.suppress(BadRequest):
@@ -289,14 +290,14 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         with ctx.store.session() as s:
             who = s.get(Person, person.id)
             if owner == "warn":
-                return (callout_flow.on_text(s, ctx.catalog, who, text, now) if kind == "text"
-                        else callout_flow.on_file(s, ctx.catalog, who, attachment, now))
+                return (warn_flow.on_text(s, ctx.catalog, who, text, now) if kind == "text"
+                        else warn_flow.on_file(s, ctx.catalog, who, attachment, now))
             if owner == "campaign":
                 return campaigns.on_text(s, ctx.schedule, who, text, now)
             if owner == "report":
                 if kind == "file":
-                    return callout_reports.add_photo(s, person.id, attachment, now, caption=text)
-                return callout_reports.add_text(s, person.id, text, now)
+                    return reports.add_photo(s, person.id, attachment, now, caption=text)
+                return reports.add_text(s, person.id, text, now)
             return None
 
     reply = await asyncio.to_thread(work)
@@ -322,7 +323,7 @@ async def warn(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Perso
         with ctx.store.session() as s:
             if not ctx.catalog.callouts:
                 return None
-            return callout_flow.start(s, ctx.catalog, s.get(Person, person.id), clock.now())
+            return warn_flow.start(s, ctx.catalog, s.get(Person, person.id), clock.now())
 
     reply = await asyncio.to_thread(work)
     if reply is None:
@@ -339,7 +340,7 @@ async def on_warn_step(update: Update, context: ContextTypes.DEFAULT_TYPE, perso
 
     def work():
         with ctx.store.session() as s:
-            return callout_flow.on_callback(s, ctx.catalog, s.get(Person, person.id), query.data, clock.now(),
+            return warn_flow.on_callback(s, ctx.catalog, s.get(Person, person.id), query.data, clock.now(),
                                             board_chat_id=update.effective_chat.id)
 
     reply = await asyncio.to_thread(work)
@@ -365,9 +366,7 @@ def _active_lines(ctx: BotContext) -> tuple[str, list[list[dict]]]:
 
 
 def callout_render_counts(session, callout_id: int) -> dict:
-    from bot.services import callout_render
-
-    return callout_render.counts(callouts.targets_of(session, callout_id))
+    return render.counts(callouts.targets_of(session, callout_id))
 
 
 @office_only
@@ -394,11 +393,11 @@ async def on_lift(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Pe
     query = update.callback_query
     parts = query.data.split(":")  # c:lift:<id> | c:lift:y:<id> | c:lift:n
     if parts[2] == "n":
-        await show(update, context, callout_flow.Reply(T.LIFT_CANCELLED, edit=True), f"lift:{update.update_id}")
+        await show(update, context, warn_flow.Reply(T.LIFT_CANCELLED, edit=True), f"lift:{update.update_id}")
         return
     if parts[2] != "y":
         cid = int(parts[2])
-        reply = callout_flow.Reply(T.LIFT_CONFIRM.format(cid=cid),
+        reply = warn_flow.Reply(T.LIFT_CONFIRM.format(cid=cid),
                                    [[outbox.button(T.LIFT_YES, f"c:lift:y:{cid}"),
                                      outbox.button(T.BTN_CANCEL, "c:lift:n")]], edit=True)
         await show(update, context, reply, f"lift:{update.update_id}")
@@ -414,7 +413,7 @@ async def on_lift(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Pe
             return T.LIFT_DONE.format(cid=cid)
 
     text = await asyncio.to_thread(work)
-    await show(update, context, callout_flow.Reply(text, edit=True, toast=text), f"lift:{update.update_id}")
+    await show(update, context, warn_flow.Reply(text, edit=True, toast=text), f"lift:{update.update_id}")
     wake_worker(context)
 
 

@@ -83,8 +83,8 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             return checkins.receive(s, person, incoming, clock.now(), ctx.schedule.tz)
 
     outcome = await asyncio.to_thread(work)
-    if outcome.action in ("collecting", "checkin"):
-        wake(context.application)
+    if outcome.action in ("collecting", "checkin", "asking", "kept", "unfiled", "dropped"):
+        wake(context.application)  # settle the album, fetch the files
 
 
 async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -161,7 +161,12 @@ class CheckinWorker:
             with ctx.store.session() as s:
                 return checkins.finish_albums(s, clock.now(), ctx.schedule.tz, started_at=self.started_at)
 
+        def unfiled() -> int:
+            with ctx.store.session() as s:
+                return checkins.remind_unfiled(s, clock.now(), ctx.schedule.tz)
+
         await asyncio.to_thread(finish)
+        await asyncio.to_thread(unfiled)
         await evidence.run_due(ctx.store, self.fetch, ctx.settings.data_dir, clock.now)
         self.rounds += 1
 

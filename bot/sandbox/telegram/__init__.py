@@ -2,7 +2,7 @@
 
 Telegram is unreachable from tests, demos and benchmarks, so they point PTB here instead::
 
-    from bot.telegram.sandbox import Sandbox, Limits, SandboxClient
+    from bot.sandbox.telegram import Sandbox, Limits, SandboxClient
 
     sb = Sandbox(limits=Limits(), bot_username="dutybot_sandbox_bot", token=None)  # None: any token
     await sb.start(host="127.0.0.1", port=0)                      # port 0: a free port
@@ -17,7 +17,7 @@ Telegram is unreachable from tests, demos and benchmarks, so they point PTB here
 From synchronous code: ``with Sandbox().run_in_thread() as sb:`` (own loop, daemon thread) and
 ``SyncSandboxClient(sb.control_url)``. As a process::
 
-    python -m bot.telegram.sandbox --port 8081 [--no-limits] [--token T] [--allow-unknown-chats]
+    python -m bot.sandbox.telegram --port 8081 [--no-limits] [--token T] [--allow-unknown-chats]
 
 prints ``{"base_url": ..., "base_file_url": ..., "control_url": ...}`` on one line and serves until
 SIGTERM/SIGINT.

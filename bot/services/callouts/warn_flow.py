@@ -16,8 +16,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.services import callouts, flow, outbox
-from bot.services.callouts import CalloutError
+from bot.services import flow, outbox
+from bot.services.callouts import issuing, lookup
+from bot.services.callouts.policy import MAX_TEXT, CalloutError
 from bot.services.flow import grid, unit_choices
 from bot.store import kv
 from bot.store.models import Callout, Person
@@ -39,7 +40,6 @@ def state_key(person_id: str) -> str:
 
 def active_state(session: Session, person_id: str) -> dict | None:
     return kv.get(session, state_key(person_id))
-
 
 
 def start(session: Session, catalog: Catalog, person: Person, now: datetime) -> Reply:
@@ -72,7 +72,7 @@ def _units_step(catalog: Catalog, state: dict, edit: bool = False) -> Reply:
 
 
 def _confirm_step(session: Session, catalog: Catalog, state: dict, now: datetime) -> Reply:
-    people = callouts.preview(session, catalog, state["level"], state.get("units") or [], now)
+    people = issuing.preview(session, catalog, state["level"], state.get("units") or [], now)
     if not people:
         state["step"] = "units"
         return Reply(T.WARN_NO_RECIPIENTS, _units_step(catalog, state).buttons)
@@ -80,7 +80,7 @@ def _confirm_step(session: Session, catalog: Catalog, state: dict, now: datetime
     att = state.get("attachment")
     text = T.WARN_CONFIRM.format(icon=T.LEVEL_ICONS[state["level"]], level=T.LEVEL_NAMES[state["level"]],
                                  hazard=state.get("hazard", ""), n=len(people), names=names,
-                                 scope="、".join(callouts.unit_names(session, state.get("units") or [])) or T.SCOPE_ALL,
+                                 scope="、".join(lookup.unit_names(session, state.get("units") or [])) or T.SCOPE_ALL,
                                  attachment=(att.get("filename") or att.get("kind")) if att else T.WARN_NO_ATTACHMENT,
                                  text=state.get("text", ""))
     return Reply(text, [[outbox.button(T.BTN_CONFIRM, "c:w:ok"), outbox.button(T.BTN_CANCEL, "c:w:x")]])
@@ -127,14 +127,14 @@ def on_callback(session: Session, catalog: Catalog, person: Person, data: str, n
         reply = _confirm_step(session, catalog, state, now)
     elif action == "ok" and step == "confirm":
         try:
-            callout = callouts.issue(session, catalog, level=state["level"], text=state.get("text", ""),
+            callout = issuing.issue(session, catalog, level=state["level"], text=state.get("text", ""),
                                      units=state.get("units") or [], hazard=state.get("hazard", ""),
                                      issued_by=person.id, attachment=state.get("attachment"), now=now,
                                      board_chat_id=board_chat_id)
         except CalloutError as e:
             return Reply(toast=str(e).split(" / ")[0], alert=True)
         kv.put(session, state_key(person.id), None, now)
-        n = len(callouts.targets_of(session, callout.id))
+        n = len(lookup.targets_of(session, callout.id))
         done = T.WARN_ISSUED.format(cid=callout.id, n=n)
         return Reply(done, edit=True, toast=done, issued=callout)
     else:
@@ -151,7 +151,7 @@ def on_text(session: Session, catalog: Catalog, person: Person, text: str, now: 
     text = (text or "").strip()
     if not text:
         return Reply(T.WARN_TEXT_EMPTY)
-    state.update(step="file", text=text[:callouts.MAX_TEXT])
+    state.update(step="file", text=text[:MAX_TEXT])
     kv.put(session, state_key(person.id), state, now)
     return Reply(T.WARN_FILE, [[outbox.button(T.BTN_SKIP, "c:w:f:skip"), outbox.button(T.BTN_CANCEL, "c:w:x")]])
 

@@ -1,4 +1,4 @@
-"""``python -m bot.telegram.sandbox``: serve the sandbox until SIGTERM/SIGINT."""
+"""``python -m bot.sandbox.telegram``: serve the sandbox until SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .server import Sandbox
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bot.telegram.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bot.sandbox.telegram", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
     parser.add_argument("--token", default=None, help="accept only this bot token (default: any)")

@@ -19,8 +19,10 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.services import callout_render, evidence, ledger, outbox
-from bot.services.callouts import CANCELLED, header, key
+from bot.services import evidence, ledger, outbox
+from bot.services.callouts import render
+from bot.services.callouts.keys import CANCELLED, key
+from bot.services.callouts.lookup import header
 from bot.store import kv
 from bot.store.models import AuditLog, Callout, CalloutTarget, Download, Evidence, Person
 from bot.texts import callouts as T
@@ -101,7 +103,7 @@ def open_form(session: Session, callout: Callout, target: CalloutTarget, person:
               h: dict | None = None, batch: list[outbox.Outbox] | None = None) -> None:
     """Ask for the report (the step after 收到). With `batch`, the message is added to it for the
     caller to write with others; the draft then finds its form by dedupe key."""
-    body = callout_render.report_form(h or header(session, callout), target, callout.policy,
+    body = render.report_form(h or header(session, callout), target, callout.policy,
                                       photo_count(session, target.id))
     payload = outbox.text(body, form_buttons(target))
     form_key = key(callout.id, target.id, "form")
@@ -145,9 +147,9 @@ def _refresh_form(session: Session, callout: Callout, target: CalloutTarget, now
     h = header(session, callout)
     photos = photo_count(session, target.id)
     if done:
-        body, buttons = callout_render.report_done(h, target, callout.policy, photos), []
+        body, buttons = render.report_done(h, target, callout.policy, photos), []
     else:
-        body, buttons = callout_render.report_form(h, target, callout.policy, photos), form_buttons(target)
+        body, buttons = render.report_form(h, target, callout.policy, photos), form_buttons(target)
     n = int(draft.get("edits", 0)) + 1
     step = "formdone" if done else (f"form{n}" if draft else f"form@{int(now.timestamp() * 1e6)}")
     outbox.enqueue(session, chat_id=form.chat_id, payload=outbox.edit(form_id, body, buttons),
@@ -274,5 +276,5 @@ def submit(session: Session, target_id: int, person_id: str | None, now: datetim
     kv.put(session, draft_key(target.person_id), None, now)
     session.add(AuditLog(at=now, person_id=target.person_id, action="callout.report",
                          detail={"callout": callout.id, "target": target.id,
-                                 "late": callout_render.report_late(target, callout.policy)}))
+                                 "late": render.report_late(target, callout.policy)}))
     return ReportResult("submitted", T.REPORT_SUBMITTED, target)

@@ -46,8 +46,9 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.services import callout_render
-from bot.services.callouts import get, key, key_range, people_of, targets_of
+from bot.services.callouts import render
+from bot.services.callouts.keys import key, key_range
+from bot.services.callouts.lookup import get, people_of, targets_of
 from bot.store.models import Callout, CalloutTarget, Download, Outbox
 from bot.texts import fmt
 
@@ -82,7 +83,7 @@ def rows_for(session: Session, callout: Callout) -> list[dict]:
         parent = by_id.get(t.escalated_from_id) if t.escalated_from_id else None
         out.append({
             "callout_id": callout.id, "level": callout.level,
-            "level_name": callout_render.level_name(callout.level), "hazard": callout.hazard,
+            "level_name": render.level_name(callout.level), "hazard": callout.hazard,
             "text": callout.text, "units": list(callout.units or []), "issued_at": callout.issued_at,
             "issued_by": callout.issued_by, "lifted_at": callout.lifted_at,
             "target_id": t.id, "person_id": t.person_id, "person_name": p.name if p else t.person_id,
@@ -92,8 +93,8 @@ def rows_for(session: Session, callout: Callout) -> list[dict]:
             "acked_at": t.acked_at, "ack_seconds": ack_s, "recalled": t.calls_made >= 2,
             "escalated_at": t.escalated_at,
             "escalated_to": [people[x].name if x in people else x for x in t.escalated_to or []],
-            "report_due": callout_render.report_due(t, callout.policy), "report_at": t.report_at,
-            "report_late": callout_render.report_late(t, callout.policy),
+            "report_due": render.report_due(t, callout.policy), "report_at": t.report_at,
+            "report_late": render.report_late(t, callout.policy),
             "measures": list(t.report_measures or []) if t.report_at else [],
             "report_text": t.report_text if t.report_at else "",
             "photos": photos.get(t.id, 0),
@@ -116,7 +117,7 @@ def callout_status(session: Session, callout_id: int) -> dict:
     """One callout and its recipients, times as ISO 8601 in +08:00 (for the CLI and JSON)."""
     callout = get(session, callout_id)
     rows = rows_for(session, callout)
-    counts = callout_render.counts(targets_of(session, callout.id))
+    counts = render.counts(targets_of(session, callout.id))
     return {
         "id": callout.id, "level": callout.level, "hazard": callout.hazard, "text": callout.text,
         "units": list(callout.units or []), "issued_at": _iso(callout.issued_at), "issued_by": callout.issued_by,

@@ -1,0 +1,79 @@
+"""Error pages. Nothing but a plain page (or JSON for /healthz) ever reaches a browser: unknown
+paths and ids get 404, bad input 400 naming the wrong value, refusals 403/429, and anything
+unexpected is logged with an incident number and shown as 500 with that number only.
+Every refusal (`Refusal`) is written to the audit log with the path, person and client IP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+
+from aiohttp import web
+
+from bot import clock
+from bot.services import signin
+from bot.texts import web as T
+from bot.web import render
+from bot.web.context import db
+from bot.web.security import Refusal, client_ip, user
+
+log = logging.getLogger(__name__)
+
+
+class BadInput(Exception):
+    """A wrong value in the request: 400 with a message saying which."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(Exception):
+    def __init__(self, message: str = ""):
+        super().__init__(message)
+        self.message = message
+
+
+@web.middleware
+async def middleware(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except Refusal as r:
+        await _audit(request, r)
+        return page(request, r.status, r.message or T.REFUSALS.get(r.why, T.FORBIDDEN))
+    except BadInput as e:
+        return page(request, 400, e.message)
+    except NotFound as e:
+        return page(request, 404, e.message or T.NOT_FOUND)
+    except web.HTTPException as e:
+        if e.status >= 400:
+            return page(request, e.status, T.STATUS_MESSAGES.get(e.status, T.ERROR))
+        raise  # redirects
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:
+        incident = secrets.token_hex(4)
+        log.exception("web: %s %s failed (incident %s)", request.method, request.path, incident)
+        return page(request, 500, T.SERVER_ERROR.format(incident=incident))
+
+
+def page(request: web.Request, status: int, message: str) -> web.Response:
+    if request.path.startswith("/healthz") or request.headers.get("Accept", "") == "application/json":
+        return web.json_response({"ok": False, "status": status, "error": message}, status=status)
+    try:
+        return render.page(request, "error.html", status=status, code=status, message=message,
+                           title=T.STATUS_TITLES.get(status, T.ERROR))
+    except Exception:  # the error page itself must not fail
+        log.exception("web: error page failed")
+        return web.Response(status=status, text=message, content_type="text/plain")
+
+
+async def _audit(request: web.Request, r: Refusal) -> None:
+    me = user(request)
+    detail = {"path": request.path, "method": request.method, "why": r.why, "ip": client_ip(request),
+              "status": r.status}
+    try:
+        await db(request, signin.refused, clock.now(), "web.refused", me.person_id if me else None, detail)
+    except Exception:  # the refusal stands even if the store is down
+        log.exception("web: could not audit a refusal")

@@ -1,0 +1,85 @@
+"""The 未报告 query behind /overdue, on SQLite and PostgreSQL: filters, sub-units, periods,
+sort, pages, counts, nudges and refusals of bad values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from bot.services import dashboard, overdue
+from bot.services.overdue import Filter, FilterError
+from bot.store.models import DutyInstance, Person, Unit
+
+pytest_plugins = ["support.harness"]
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone(timedelta(hours=8)))
+
+
+async def test_filters_sort_pages_and_counts(harness):
+    await harness.reconcile(NOW)
+    with harness.session() as s:
+        everything = overdue.page(s, Filter(status="all"), NOW, TZ, per_page=1000)
+        assert everything.total == len(everything.rows) > 20
+        assert all(r.opens_at <= NOW < r.closes_at for r in everything.rows)
+        dues = [r.due_at for r in everything.rows]
+        assert dues == sorted(dues)
+        # pages cover the same rows in the same order
+        first = overdue.page(s, Filter(status="all"), NOW, TZ, 1, per_page=7)
+        second = overdue.page(s, Filter(status="all"), NOW, TZ, 2, per_page=7)
+        assert [r.instance_id for r in first.rows + second.rows] == [r.instance_id for r in everything.rows[:14]]
+        assert first.pages == -(-everything.total // 7)
+        # a unit includes its sub-units
+        units = {u.id: u.parent_id for u in s.exec(select(Unit))}
+        parent = next(p for p in units.values() if p)
+        below = set(overdue.unit_and_below(s, parent))
+        unit_rows = overdue.page(s, Filter(unit=parent, status="all"), NOW, TZ, per_page=1000).rows
+        people_units = {p.id: p.unit_id for p in s.exec(select(Person))}
+        assert unit_rows and all(people_units[r.person_id] in below for r in unit_rows)
+        # kind and sort by person, descending
+        meetings = overdue.page(s, Filter(kind="meeting", status="all", sort="person", desc=True), NOW, TZ, per_page=1000)
+        assert meetings.rows and all(r.kind == "meeting" for r in meetings.rows)
+        assert [r.person for r in meetings.rows] == sorted((r.person for r in meetings.rows), reverse=True)
+        # a period is a range of due moments
+        november = overdue.page(s, Filter(period="2026-11", status="all"), NOW, TZ, per_page=1000).rows
+        assert november and all(r.due_at.astimezone(TZ).month == 11 for r in november)
+        q4 = overdue.count(s, Filter(period="2026-Q4", status="all"), NOW, TZ)
+        assert q4 >= len(november)
+        # statuses: one done instance leaves the unreported list
+        inst = s.get(DutyInstance, november[0].instance_id)
+        inst.status, inst.done_count = "done", inst.required
+    with harness.session() as s:
+        unreported = {r.instance_id for r in overdue.rows(s, Filter(period="2026-11"), NOW, TZ)}
+        done = {r.instance_id for r in overdue.rows(s, Filter(period="2026-11", status="done"), NOW, TZ)}
+        assert inst.id in done and inst.id not in unreported
+        late = overdue.count(s, Filter(status="overdue"), NOW + timedelta(days=11), TZ)
+        assert late == dashboard.overdue_count(s, NOW + timedelta(days=11))
+
+
+async def test_bad_values_are_named(harness):
+    with harness.session() as s:
+        for params, word in [({"unit": "x"}, "x"), ({"period": "2026-13"}, "2026-13"), ({"period": "soon"}, "soon"),
+                             ({"kind": "party"}, "party"), ({"status": "gone"}, "gone"), ({"sort": "age"}, "age")]:
+            with pytest.raises(FilterError, match=word):
+                overdue.parse_filter(s, params)
+        assert overdue.parse_filter(s, {"period": "now"}) == Filter()
+    assert overdue.period_range("2026-H2", TZ) == (datetime(2026, 6, 30, 16, tzinfo=UTC), datetime(2026, 12, 31, 16, tzinfo=UTC))
+    assert overdue.period_range("2026-12", TZ)[1] == datetime(2026, 12, 31, 16, tzinfo=UTC)
+
+
+async def test_nudge_one_row_and_the_filter(harness):
+    tg = await harness.bind("王海涛")
+    await harness.reconcile(NOW)
+    with harness.session() as s:
+        rows = overdue.page(s, Filter(), NOW, TZ, per_page=1000).rows
+        mine = [r for r in rows if r.telegram_id == tg]
+        one = overdue.nudge(s, Filter(), NOW, harness.ctx.schedule, by="孙丽", instance_ids=[mine[0].instance_id])
+        assert one.queued == 1
+        everyone = overdue.nudge(s, Filter(), NOW, harness.ctx.schedule, by="孙丽")
+        assert everyone.queued == len(mine) - 1 and everyone.already == 1
+        assert everyone.unbound == sum(1 for r in rows if r.telegram_id is None)
+        states = overdue.nudged_today(s, [r.instance_id for r in mine], NOW, TZ)
+        assert set(states) == {r.instance_id for r in mine}
