@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from sqlmodel import select
 from support.fuzz_updates import STRANGER, Case, LoopThread, UpdateWorld, cases
 
-from bot.store.models import Evidence
+from bot.store.models import Evidence, InboxUpdate
 
 EXAMPLES = int(os.environ.get("FUZZ_UPDATES", "40"))
 SWEEP = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not os.environ.get("FUZZ_SEED"),
@@ -80,3 +80,16 @@ def test_a_stranger_gets_one_refusal_and_nothing_is_kept(world):
     assert len(answers) <= 1 and all("邀请" in m["text"] for m in answers)
     after = world.snapshot()
     assert world.problem_for_sender("stranger", before, after) is None
+
+
+def test_an_update_ptb_cannot_read_is_kept_as_failed_and_the_bot_goes_on(world):
+    """A newer Bot API shape (here a poll answer without option_persistent_ids) used to fail every
+    getUpdates of its batch, which stopped the poller: no message was answered after it."""
+    h = world.harness
+    update_id = world.call(h.users.send_update({"poll_answer": {
+        "poll_id": "1", "user": {"id": STRANGER, "is_bot": False, "first_name": "x"}, "option_ids": [0]}}))
+    row = world.call(h.wait_update_processed(update_id))
+    assert row.state == "failed" and row.attempts == 1 and row.error.startswith("unreadable"), row
+    with h.session() as s:
+        s.get(InboxUpdate, row.id).state = "done"  # seen: the sweep's oracle counts failed rows
+    world.call(world.still_answers())
