@@ -52,10 +52,25 @@ async def middleware(request: web.Request, handler) -> web.StreamResponse:
         raise  # redirects
     except (asyncio.CancelledError, ConnectionResetError):
         raise
-    except Exception:
-        incident = secrets.token_hex(4)
-        log.exception("web: %s %s failed (incident %s)", request.method, request.path, incident)
-        return page(request, 500, T.SERVER_ERROR.format(incident=incident))
+    except OSError as e:
+        if _static(request):  # aiohttp stats the file: a name too long (ENAMETOOLONG) is just not there
+            return page(request, 404, T.NOT_FOUND)
+        return _incident(request, e)
+    except Exception as e:
+        return _incident(request, e)
+
+
+def _static(request: web.Request) -> bool:
+    route = request.match_info.route
+    return route is not None and isinstance(route.resource, web.StaticResource)
+
+
+def _incident(request: web.Request, error: BaseException) -> web.Response:
+    """Anything unexpected: logged with an incident number, shown as 500 with that number only."""
+    incident = secrets.token_hex(4)
+    log.error("web: %s %s failed (incident %s)", request.method, request.path, incident,
+              exc_info=(type(error), error, error.__traceback__))
+    return page(request, 500, T.SERVER_ERROR.format(incident=incident))
 
 
 def page(request: web.Request, status: int, message: str) -> web.Response:
