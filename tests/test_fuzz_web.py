@@ -3,7 +3,7 @@
 Every route with generated path and query values, forms without a CSRF token, with a wrong one and
 with the right one and junk fields, from nobody, a leader and the office: never a 5xx or a logged
 error, 4xx pages carry a message, refusals are audited and change nothing. FUZZ_REQUESTS (default
-60) is the number of generated requests; bench/fuzz.py runs longer.
+40) is the number of generated requests; bench/fuzz.py runs longer.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from support.fuzz_updates import LoopThread
 from support.fuzz_web import OTHER_LEADER, Request, WebWorld, requests
 
-EXAMPLES = int(os.environ.get("FUZZ_REQUESTS", "60"))
+EXAMPLES = int(os.environ.get("FUZZ_REQUESTS", "40"))
 SWEEP = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not os.environ.get("FUZZ_SEED"),
                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 

@@ -10,6 +10,7 @@ import logging
 import secrets
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot import clock
 from bot.services import signin
@@ -19,6 +20,23 @@ from bot.web.context import db
 from bot.web.security import Refusal, client_ip, user
 
 log = logging.getLogger(__name__)
+
+
+class ClientMistakes(logging.Filter):
+    """aiohttp logs a malformed request (a request line over 8 KB, a broken header) with a traceback
+    at ERROR before answering 400 itself. It is the client's mistake, sent by any scanner: one INFO
+    line, no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = "web: malformed request refused (%s): %s", (error.code, error.message[:200])
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("aiohttp.server").addFilter(ClientMistakes())
 
 
 class BadInput(Exception):

@@ -153,7 +153,7 @@ class WebWorld:
             return "a traceback in the page"
         if res.status >= 400 and res.body is not None and not res.body.strip():
             return f"HTTP {res.status} without a message"
-        if self.refused_by_design(req):
+        if self.refused_by_design(req) and res.status != 404:  # 404: the path (a "..") matched no route
             if res.status < 400 and not (res.status in (302, 303) and req.method == "GET"):
                 return f"not refused: HTTP {res.status}"
             if after["_refusals"] <= before["_refusals"]:
