@@ -50,28 +50,22 @@ def record_id(text: str) -> int:
 
 
 def bounded_int(low: int, high: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"应为整数 / expected a whole number: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(T.NUMBER_OUT_OF_RANGE.format(low=low, high=high, value=text))
-        return value
-
-    parse.__name__ = "integer"
-    return parse
+    return _bounded(int, low, high, "整数 / a whole number", "integer")
 
 
 def bounded_float(low: float, high: float):
-    def parse(text: str) -> float:
+    return _bounded(float, low, high, "数字 / a number", "number")
+
+
+def _bounded(convert, low, high, expected: str, name: str):
+    def parse(text: str):
         try:
-            value = float(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"应为数字 / expected a number: {text!r}") from None
+            raise argparse.ArgumentTypeError(f"应为{expected}: {text!r}") from None
         if not low <= value <= high:  # also refuses nan
             raise argparse.ArgumentTypeError(T.NUMBER_OUT_OF_RANGE.format(low=low, high=high, value=text))
         return value
 
-    parse.__name__ = "number"
+    parse.__name__ = name  # argparse names the type in its messages
     return parse
