@@ -20,6 +20,8 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path("data"))
     tz: str = "Asia/Shanghai"
     webhook_secret: str = ""
+    lease_seconds: float = 15.0  # the leader lease (several processes on one database)
+    lease_renew_seconds: float = 5.0
     web_listen: str = "127.0.0.1:8080"  # the web console (bot/web); empty: not served by `dutybot run`
     web_base_url: str = ""  # what sign-in links use; empty: http://WEB_LISTEN
 
@@ -42,6 +44,8 @@ class Settings:
             data_dir=data_dir,
             tz=os.environ.get("TZ") or "Asia/Shanghai",
             webhook_secret=os.environ.get("WEBHOOK_SECRET", ""),
+            lease_seconds=float(os.environ.get("LEASE_SECONDS") or 15),
+            lease_renew_seconds=float(os.environ.get("LEASE_RENEW_SECONDS") or 5),
             web_listen=os.environ.get("WEB_LISTEN", "127.0.0.1:8080"),
             web_base_url=os.environ.get("WEB_BASE_URL", ""),
         )

@@ -56,7 +56,9 @@ class Process:
         self.options = options or ProcessOptions()
         self.runtime = Runtime(ctx, self.options.runtime, token) if self.options.telegram else None
         wake = self.runtime.sender.wake if self.runtime is not None else None
-        self.web = WebServer(ctx, self.options.web_listen, on_outbox=wake) if self.options.web_listen else None
+        leadership = self.runtime.leadership if self.runtime is not None else None
+        self.web = (WebServer(ctx, self.options.web_listen, on_outbox=wake, leadership=leadership)
+                    if self.options.web_listen else None)
         self.web_error: OSError | None = None
         self._stop = asyncio.Event()
         self._workers: list[asyncio.Task] = []

@@ -227,6 +227,7 @@ async def test_double_press_records_one_ack(h):
                                                CalloutTarget.person_id == "乙部长")).one()
         acks = s.exec(select(LedgerEntry).where(LedgerEntry.kind == "ack", LedgerEntry.ref_id == t.id)).all()
     assert t.acked_at is not None and len(acks) == 1
+    await h.wait_for_message(h.tg["乙部长"], contains="请报告落实情况")  # the worker's next tick queues it
     await h.drain_outbox()
     forms = [m for m in await h.messages(h.tg["乙部长"]) if "请报告落实情况" in (m["text"] or "")]
     assert len(forms) == 1

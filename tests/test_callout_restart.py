@@ -17,38 +17,16 @@ from schedules import load_catalog_text
 
 pytest_plugins = ["support.harness"]
 from conftest import make_database_url  # noqa: E402
+from support import callout_broadcast as broadcast  # noqa: E402
 from support.harness import BotProcess, eventually, limited_sandbox  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]
 LEADERS = 40
 FIRST_TG = 7_000_001
-TEXT = "红色暴雨预警：今夜有特大暴雨"
 
 
 def catalog_yaml() -> str:
-    people = "\n".join(f"  - {{name: 部长{n:02d}, unit: 甲部, roles: [部门负责人], telegram_id: {FIRST_TG + n}}}"
-                       for n in range(LEADERS))
-    return f"""\
-timezone: Asia/Shanghai
-units:
-  - id: 园区管委会
-    children: [甲部]
-roles:
-  部门负责人: 部门负责人
-  安委办: 安委办
-people:
-{people}
-  - {{name: 孙安, unit: 园区管委会, roles: [安委办], office: true, telegram_id: {FIRST_TG + 999}}}
-duties: []
-callouts:
-  orange:
-    who: [部门负责人]
-    ack_within: 2s
-    recall_every: 60s
-    recalls: 1
-    escalate: [office]
-    report_within: 60s
-"""
+    return broadcast.catalog_yaml(LEADERS, FIRST_TG, ack_within="2s")
 
 
 @pytest.fixture
@@ -58,13 +36,7 @@ async def sandbox():
 
 
 def _calls(sandbox) -> Counter:
-    """(chat, call number) → how many times Telegram got it."""
-    seen: Counter = Counter()
-    for m in sandbox.world.bot_messages:
-        text = m.data.get("text") or ""
-        if "特大暴雨" in text and m.chat_id != FIRST_TG + 999:
-            seen[(m.chat_id, 2 if "第2次叫应" in text else 1)] += 1
-    return seen
+    return broadcast.calls(sandbox, FIRST_TG)
 
 
 async def test_sigkill_mid_broadcast_then_restart_completes_the_same_callout(sandbox, tmp_path):
@@ -79,7 +51,7 @@ async def test_sigkill_mid_broadcast_then_restart_completes_the_same_callout(san
         bot = BotProcess(sandbox, url, tmp_path, duties_file=duties)
         await bot.start()
         with store.session() as s:  # as `dutybot warn` does: the running bot delivers
-            cid = callouts.issue(s, catalog, level="orange", text=TEXT, now=clock.now(), issued_by="孙安",
+            cid = callouts.issue(s, catalog, level="orange", text=broadcast.TEXT, now=clock.now(), issued_by="孙安",
                                  board_chat_id=FIRST_TG + 999).id
         await eventually(lambda: len(_calls(sandbox)) >= 20, 20, "part of the broadcast delivered", interval=0.005)
         bot.kill()

@@ -8,13 +8,12 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
-from support.checkin_world import jpeg
+from support.checkin_world import jpeg, open_now, rows_of
 
 from bot import clock
 from bot.services import checkins, ledger
 from bot.services.verify import verify
-from bot.store.models import CheckIn, CheckInDraft, Download, DutyInstance, Evidence
+from bot.store.models import CheckIn, CheckInDraft, Download, Evidence
 
 pytest_plugins = ["support.harness", "support.checkin_e2e_fixtures"]
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -24,18 +23,11 @@ LEADER = "李卫东"
 
 
 def open_instance(h, duty_id: str, period: str = "2026-11", name: str = LEADER) -> int:
-    now = clock.now()
-    with h.session() as s:
-        row = DutyInstance(duty_id=duty_id, person_id=name, period_key=period, opens_at=now - timedelta(days=1),
-                           due_at=now + timedelta(days=5), closes_at=now + timedelta(days=8))
-        s.add(row)
-        s.flush()
-        return row.id
+    return open_now(h.store, name, duty_id, period)
 
 
 def rows(h, model, *where) -> list:
-    with h.session() as s:
-        return list(s.exec(select(model).where(*where)))
+    return rows_of(h.store, model, *where)
 
 
 async def test_a_photo_whose_question_is_never_answered_is_on_disk_within_seconds(bot):

@@ -63,7 +63,7 @@ def draft_of(store, draft_id: int) -> CheckInDraft:
 # -- photos sent without a reminder --------------------------------------------------------------
 def test_photo_with_one_open_duty_asks_for_one_tap_then_records(world):
     iid = make_instance(world, LEADER, "charge-06", "2026-11", due=DUE)
-    out = receive(world, Incoming(update_id=10, chat_id=LEADER_TG, text="园区东片检查", attachments=(photo(1),)))
+    out = receive(world, Incoming(update_id=10, chat_id=LEADER_TG, text="园区东片现场", attachments=(photo(1),)))
     assert out.action == "asking"
     assert count(world, CheckIn) == 0
     ask = outbox_rows(world, LEADER_TG)[-1]
@@ -75,7 +75,7 @@ def test_photo_with_one_open_duty_asks_for_one_tap_then_records(world):
         toast = checkins.pick(s, person(s, LEADER), out.draft_id, iid, NOW + timedelta(minutes=1))
     assert toast == checkins.T.CHECKIN_TOAST
     [row] = checkins_of(world, iid)
-    assert row.text == "园区东片检查" and row.update_id == 10 and row.at == NOW
+    assert row.text == "园区东片现场" and row.update_id == 10 and row.at == NOW
     assert [a["file_unique_id"] for a in row.attachments] == ["UNIQ1"]
     inst = instance(world, iid)
     assert (inst.done_count, inst.status, inst.done_at) == (1, "done", NOW)
@@ -472,18 +472,32 @@ def test_clause_sends_the_full_source(world):
 
 
 # -- the leader's views --------------------------------------------------------------------------------
-def test_mine_lists_open_duties_nearest_first(world):
+def test_mine_groups_overdue_this_week_and_later_with_the_count_done(world):
+    # NOW is Friday 20 November 10:00: this week ends on Sunday night.
     a = make_instance(world, LEADER, "charge-02", "2026-11", due=DUE + timedelta(days=3), required=2, done=1)
     b = make_instance(world, LEADER, "charge-06", "2026-11", due=NOW + timedelta(hours=5))
+    c = make_instance(world, LEADER, "key-03", "key-03", due=NOW - timedelta(days=2), closes=NOW + timedelta(days=1))
+    d = make_instance(world, LEADER, "charge-01", "2026-W47", due=NOW + timedelta(days=2))
     make_instance(world, LEADER, "key-07", "key-07", due=DUE, status="done", done=1)
     with world.session() as s:
         body, buttons = checkins.mine(s, LEADER, NOW)
-    lines = body.splitlines()
-    assert "2 项" in lines[0]
-    assert "带队检查安全生产工作" in lines[1] and "今天截止" in lines[2]
-    assert "研究分析安全生产工作形势" in lines[3] and "1/2" in lines[4] and "还有 13 天" in lines[4]
-    assert "坚持执法" not in body
-    assert [row[0]["data"] for row in buttons] == [f"r:done:{b}", f"r:done:{a}"]
+    print("\n" + body)
+    assert body.splitlines() == [
+        "📋 您的待办职责 4 项 · 本期已完成 1 项",
+        "",
+        "⚠️ 已逾期（1）",
+        "1. 强化园区各部室务实履职 · 已逾期 2 天 · 已报 0/1",
+        "",
+        "📅 本周到期（2）",
+        "2. 带队检查安全生产工作（2026年11月） · 今天 15:00 截止 · 已报 0/1",
+        "3. 组织制定贯彻落实安全生产决策部署的具体措施（2026年第47周） · 11月22日截止 · 已报 0/1",
+        "",
+        "🗓 以后（1）",
+        "4. 研究分析安全生产工作形势（2026年11月） · 12月3日截止 · 已报 1/2",
+        "",
+        "点编号报告对应职责。",
+    ]
+    assert buttons == [[{"text": f"报告 {n}", "data": f"r:done:{i}"} for n, i in enumerate([c, b, d, a], 1)]]
     with world.session() as s:
         assert checkins.mine(s, OTHER, NOW) == (checkins.T.MINE_NONE, [])
 

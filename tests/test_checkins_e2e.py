@@ -96,14 +96,14 @@ async def test_album_sent_without_a_reminder_is_one_checkin(bot):
     iid = open_instance(h)
     photos = [jpeg(color=(i * 60, 100, 50)) for i in range(3)]
     since = await h.cursor()
-    update_ids = await h.users.send_album(tg, photos, caption="隐患整改前后对比")
+    update_ids = await h.users.send_album(tg, photos, caption="整改前后对比")
     ask = await h.wait_for_message(tg, contains="是否作为「带队检查安全生产工作」", since=since)
     [draft] = rows(h, CheckInDraft)
     assert draft.update_ids == update_ids and len(draft.attachments) == 3
     done = await tap(h, tg, ask, f"r:pick:{draft.id}:{iid}", expect="已完成")
     assert "照片/文件 3 份" in done["text"]
     [checkin] = rows(h, CheckIn)
-    assert checkin.text == "隐患整改前后对比" and checkin.media_group_id is not None
+    assert checkin.text == "整改前后对比" and checkin.media_group_id is not None
     stored = await eventually(evidence_of(h, checkin.id, 3), what="three evidence rows")
     assert sorted(e.sha256 for e in stored) == sorted(hashlib.sha256(p).hexdigest() for p in photos)
     # The question's buttons are gone: it now says where the photos went.
@@ -250,8 +250,8 @@ async def test_mine_and_history(bot):
     await h.users.send_text(tg, "/mine")
     mine = await h.wait_for_message(tg, contains="您的待办职责", since=since)
     lines = mine["text"].splitlines()
-    assert "2 项" in lines[0] and "带队检查安全生产工作" in lines[1] and "研究分析安全生产工作形势" in lines[3]
-    assert "0/2" in lines[4]
+    assert "2 项" in lines[0] and "带队检查安全生产工作" in lines[3] and "研究分析安全生产工作形势" in lines[-3]
+    assert "已报 0/2" in lines[-3]
     assert mine["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"r:done:{soon}"
 
     await tap(h, tg, mine, f"r:done:{soon}", expect="请报告")

@@ -43,8 +43,9 @@ async def test_eight_reminders_of_one_minute_are_one_message_with_eight_lines(ha
     lines = msg["text"].split("\n")
     numbered = [ln for ln in lines if ln[:2] in {f"{n}." for n in range(1, 9)}]
     assert len(numbered) == 8
-    assert "1. 向主要负责人专题汇报分管范围安全生产履职情况（2026年第四季度） · 12月31日截止 · 已报 0/1" in lines
-    assert "4. 年度指标任务 · 12月31日截止 · 已报 0/1" in lines  # a one-off task: no period
+    assert lines[0] == "📋 今日待办 8 项，均于 12月31日截止"
+    assert "1. 向主要负责人专题汇报分管范围安全生产履职情况（2026年第四季度） · 已报 0/1" in lines
+    assert "4. 年度指标任务 · 已报 0/1" in lines  # a one-off task: no period
     with h.session() as s:
         ids = [i.id for i in s.exec(select(DutyInstance).where(DutyInstance.person_id == "王海涛",
                                                                 DutyInstance.status == "open"))]

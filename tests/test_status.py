@@ -213,3 +213,13 @@ def test_cli_table(world, park, monkeypatch, capsys):
     assert lines[-1].startswith("共 6 项：已完成 1")
     _, out, _ = run_cli(world, monkeypatch, capsys, "--period", "1999-01")
     assert "没有符合条件" in out
+
+
+def test_unreported_by_unit_counts_what_not_reported_lists(world, park):
+    with world.session() as s:
+        rows = status.not_reported(s, NOW)
+        counts = status.unreported_by_unit(s, NOW)
+    expected: dict[str, int] = {}
+    for r in rows:
+        expected[r.unit_id] = expected.get(r.unit_id, 0) + 1
+    assert counts == expected and sum(counts.values()) == len(rows) > 0

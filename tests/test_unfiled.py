@@ -41,3 +41,24 @@ def test_status_and_export_list_unfiled_evidence(world, tmp_path, monkeypatch, c
     result = export.write_xlsx(world, tmp_path / "out.xlsx", date(2026, 1, 1), date(2026, 12, 31), NOW,
                                data_dir=tmp_path)
     assert result.rows["未归档佐证"] == 1
+
+
+def test_the_record_shows_unfiled_files_and_corrections(world, tmp_path):
+    from datetime import timedelta as td
+
+    from support.checkin_world import make_instance, person
+
+    from bot.services import checkins, corrections, record
+    from bot.store.models import DutyInstance
+
+    sha = unfiled_photo(world, tmp_path)
+    iid = make_instance(world, LEADER, "charge-06", "2026-11", due=NOW + td(days=10))
+    with world.session() as s:
+        done = checkins.record(s, instance=s.get(DutyInstance, iid), person_id=LEADER, chat_id=LEADER_TG,
+                               text="东区", attachments=[], at=NOW, update_id=None)
+    with world.session() as s:
+        corrections.withdraw(s, person(s, LEADER), done.checkin.id, NOW + td(hours=1))
+    with world.session() as s:
+        r = record.record(s, LEADER, 2026, checkins.fmt.SHANGHAI)
+    assert [f.sha256 for f in r.unfiled] == [sha] and r.unfiled[0].text == "东区巡查"
+    assert r.corrected == {done.checkin.id: "withdraw"}

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot import clock
-from bot.services import checkins, status
+from bot.services import checkins, health, status
 from bot.store.models import Person, Unit
 from bot.texts import cli as TC
 from bot.texts import fmt
@@ -28,6 +28,8 @@ def register(sub) -> None:
     p.add_argument("--period", metavar="KEY",
                    help="周期，如 2026-11、2026-Q4、2026 / a period key (default: the windows containing now)")
     p.add_argument("--unit", metavar="UNIT", help="只看某单位 / one unit (id or name)")
+    p.add_argument("--system", action="store_true",
+                   help="集群状态 / the cluster: who leads (epoch, lease), outbox and inbox backlog, claims per process")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=run)
 
@@ -69,6 +71,8 @@ def _unfiled(session, unit_id: str | None, tz: ZoneInfo) -> list[tuple]:
 
 
 def run(args, ctx) -> int:
+    if args.system:
+        return run_system(args, ctx)
     tz = _zone(ctx)
     with ctx.store.session() as session:
         unit_id = None
@@ -104,4 +108,28 @@ def run(args, ctx) -> int:
     counts = Counter(r.status for r in rows)
     print()
     print(T.STATUS_TOTAL.format(count=len(rows), **{s: counts.get(s, 0) for s in status.STATUSES}))
+    return 0
+
+
+def run_system(args, ctx) -> int:
+    """The same fields as each process's /healthz, for the cluster (bot/services/health.py)."""
+    with ctx.store.session() as session:
+        report = health.cluster(session)
+    if args.format == "json":
+        print_json(report, out=sys.stdout)
+        return 0
+    tz = _zone(ctx)
+    expires = report["lease_expires_at"]
+    if expires:
+        from datetime import datetime
+
+        expires = datetime.fromisoformat(expires).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    rows = [(T.SYSTEM_FIELDS["leader"], report["leader"] or T.SYSTEM_NO_LEADER),
+            (T.SYSTEM_FIELDS["epoch"], "-" if report["epoch"] is None else report["epoch"]),
+            (T.SYSTEM_FIELDS["lease_expires_at"], expires or "-"),
+            (T.SYSTEM_FIELDS["outbox_pending"], report["outbox_pending"]),
+            (T.SYSTEM_FIELDS["inbox_pending"], report["inbox_pending"])]
+    rows += [(T.SYSTEM_FIELDS["outbox_claims"].format(holder=h), n) for h, n in report["outbox_claims"].items()]
+    rows += [(T.SYSTEM_FIELDS["inbox_claims"].format(holder=h), n) for h, n in report["inbox_claims"].items()]
+    print_table(T.SYSTEM_HEADERS, rows, out=sys.stdout)
     return 0

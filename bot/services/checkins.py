@@ -20,8 +20,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.services import evidence, ledger, outbox, reminders
-from bot.store.models import CheckIn, CheckInDraft, Duty, DutyInstance, InboxUpdate, Person
+from bot.services import digest, evidence, ledger, outbox, reminders, routing
+from bot.store.models import (
+    CheckIn,
+    CheckInCorrection,
+    CheckInDraft,
+    Duty,
+    DutyInstance,
+    InboxUpdate,
+    Outbox,
+    Person,
+)
 from bot.texts import checkins as T
 from bot.texts import fmt
 from bot.texts import reminders as RT
@@ -46,6 +55,8 @@ class Incoming:
     media_group_id: str | None = None
     attachments: tuple[dict, ...] = ()
     unsupported: str | None = None  # sticker, voice, location...: what it was
+    reply_to: int | None = None  # the bot's message this one replies to (Telegram message id)
+    reply_buttons: tuple[str, ...] = ()  # that message's button data, as Telegram quotes it
 
 
 @dataclass
@@ -85,8 +96,15 @@ def _duty(session: Session, instance: DutyInstance) -> Duty:
     return session.get(Duty, instance.duty_id) or Duty(id=instance.duty_id, title=instance.duty_id)
 
 
-def _names(session: Session, instance: DutyInstance) -> dict:
+def instance_names(session: Session, instance: DutyInstance) -> dict:
+    """Title and period of an instance, as the texts show them."""
     return {"title": _duty(session, instance).title, "period": fmt.period(instance.period_key)}
+
+
+def short_names(session: Session, instance: DutyInstance) -> dict:
+    """Title and period short enough for a button."""
+    found = instance_names(session, instance)
+    return {"title": _short(found["title"], 22), "period": found["period"]}
 
 
 def _send(session: Session, chat_id: int, key: str, body: str, buttons: outbox.Buttons | None = None,
@@ -98,7 +116,7 @@ def _send(session: Session, chat_id: int, key: str, body: str, buttons: outbox.B
 # -- the check-in itself --------------------------------------------------------------------------
 def record(session: Session, *, instance: DutyInstance, person_id: str, chat_id: int, text: str,
            attachments: list[dict], at: datetime, update_id: int | None, media_group_id: str | None = None,
-           tz: ZoneInfo = fmt.SHANGHAI) -> Recorded | None:
+           tz: ZoneInfo = fmt.SHANGHAI, note: str = "") -> Recorded | None:
     """Append a check-in, chain it, queue its files and count it. None when the instance does not
     accept it (the caller tells the leader). The same update never makes two check-ins."""
     if update_id is not None:
@@ -127,14 +145,14 @@ def record(session: Session, *, instance: DutyInstance, person_id: str, chat_id:
         locked.status = "done" if at <= locked.due_at else "late"
         locked.done_at = at
     session.flush()
-    _confirm(session, row, locked, chat_id, completed, tz)
+    _confirm(session, row, locked, chat_id, completed, tz, note)
     return Recorded(row, locked, created=True, completed=completed)
 
 
 def _confirm(session: Session, row: CheckIn, inst: DutyInstance, chat_id: int, completed: bool,
-             tz: ZoneInfo) -> None:
+             tz: ZoneInfo, note: str = "") -> None:
     files = T.FILES_SOME.format(count=len(row.attachments)) if row.attachments else T.FILES_NONE
-    names = _names(session, inst)
+    names = instance_names(session, inst)
     if completed:
         body = T.CONFIRM_DONE.format(**names, done=inst.done_count, required=inst.required, files=files,
                                      late=T.CONFIRM_LATE if inst.status == "late" else "")
@@ -142,7 +160,8 @@ def _confirm(session: Session, row: CheckIn, inst: DutyInstance, chat_id: int, c
         body = T.CONFIRM_PROGRESS.format(**names, done=inst.done_count, required=inst.required,
                                          left=inst.required - inst.done_count, due=fmt.moment(inst.due_at, tz),
                                          files=files)
-    _send(session, chat_id, f"checkin:{row.id}:confirm", body, person_id=row.person_id)
+    buttons = [[outbox.button(T.BTN_MOVE, f"r:move:{row.id}"), outbox.button(T.BTN_WITHDRAW, f"r:undo:{row.id}")]]
+    _send(session, chat_id, f"checkin:{row.id}:confirm", body + note, buttons, person_id=row.person_id)
 
 
 # -- drafts -----------------------------------------------------------------------------------
@@ -172,6 +191,8 @@ def _awaiting(session: Session, person_id: str, now: datetime) -> CheckInDraft |
 
 
 def _what(attachments: list[dict]) -> str:
+    if not attachments:
+        return T.WHAT_TEXT
     kinds = {a.get("kind") for a in attachments}
     if kinds <= {"photo"}:
         return T.WHAT_PHOTOS
@@ -200,13 +221,64 @@ def _settle(session: Session, draft: CheckInDraft, person: Person, now: datetime
                 draft.state, draft.checkin_id, draft.updated_at = "done", done.checkin.id, now
                 return Outcome("checkin", done, draft.id)
         draft.instance_id = None  # closed meanwhile: let the leader choose another duty
-    return _ask(session, draft, person, now)
+    return _route(session, draft, person, now, tz)
 
 
-def _ask(session: Session, draft: CheckInDraft, person: Person, now: datetime) -> Outcome:
+def _route(session: Session, draft: CheckInDraft, person: Person, now: datetime, tz: ZoneInfo) -> Outcome:
+    """No button said which duty: a reply to a reminder or digest, else the caption (see
+    bot/services/routing.py); file it when one duty clearly fits, otherwise ask, best guesses first."""
+    choices = open_instances(session, person.id, now)
+    replied = [i for i in choices if i.id in (draft.reply_instances or [])]
+    pool = replied or choices
+    ranked = routing.rank(draft.text, [_candidate(session, i) for i in pool], routing.local_today(now, tz))
+    by_id = {i.id: i for i in pool}
+    if len(replied) == 1:
+        winner, note = replied[0], T.ROUTED_REPLY
+    else:
+        best = routing.clear_winner(ranked)
+        winner, note = (by_id[best.instance_id], T.ROUTED_CAPTION) if best is not None else (None, "")
+    if winner is not None:
+        done = record(session, instance=winner, person_id=person.id, chat_id=draft.chat_id, text=draft.text,
+                      attachments=list(draft.attachments), at=draft.created_at,
+                      update_id=draft.update_ids[0] if draft.update_ids else None,
+                      media_group_id=draft.media_group_id, tz=tz,
+                      note=note.format(**instance_names(session, winner)))
+        if done is not None:
+            draft.state, draft.checkin_id, draft.instance_id, draft.updated_at = "done", done.checkin.id, winner.id, now
+            return Outcome("checkin", done, draft.id, notes=["routed"])
+    guesses = [by_id[r.candidate.instance_id] for r in ranked if r.score > 0]
+    rest = [i for i in choices if i not in guesses]
+    return _ask(session, draft, person, now, guesses + rest, guessed=bool(guesses))
+
+
+def _candidate(session: Session, inst: DutyInstance) -> routing.Candidate:
+    duty = _duty(session, inst)
+    return routing.Candidate(inst.id, duty.title, duty.kind, inst.period_key, inst.due_at)
+
+
+def replied_instances(session: Session, msg: Incoming) -> list[int]:
+    """The duties of the bot's message a leader replied to (a reminder, a digest), in its order:
+    as stored with the outbox row that sent it; a reply faster than the sender recording the
+    message id falls back to the quoted message's 报告 buttons."""
+    if msg.reply_to is None:
+        return []
+    payload = session.exec(select(Outbox.payload).where(Outbox.chat_id == msg.chat_id,
+                                                        Outbox.tg_message_id == msg.reply_to)).first()
+    if payload is not None:
+        return [int(i) for i in payload.get("instances", [])]
+    found = []
+    for data in msg.reply_buttons:
+        parts = data.split(":")
+        if len(parts) == 3 and parts[:2] == ["r", "done"] and parts[2].isdigit():
+            found.append(int(parts[2]))
+    return found
+
+
+def _ask(session: Session, draft: CheckInDraft, person: Person, now: datetime,
+         choices: list[DutyInstance] | None = None, guessed: bool = False) -> Outcome:
     for attachment in draft.attachments:  # stored now, whether or not the question is ever answered
         evidence.keep_unfiled(session, attachment, now)
-    choices = open_instances(session, person.id, now)
+    choices = open_instances(session, person.id, now) if choices is None else choices
     what = _what(list(draft.attachments))
     draft.updated_at = now
     if not choices:
@@ -214,12 +286,12 @@ def _ask(session: Session, draft: CheckInDraft, person: Person, now: datetime) -
         _send(session, draft.chat_id, f"draft:{draft.id}:none", T.NO_OPEN_DUTY.format(what=what), person_id=person.id)
         return Outcome("kept", draft_id=draft.id)
     if len(choices) == 1:
-        names = _names(session, choices[0])
+        names = instance_names(session, choices[0])
         body = T.ASK_WHICH_ONE.format(what=what, **names)
         buttons = [[outbox.button(T.BTN_PICK_ONE.format(title=_short(names["title"], 24)),
                                   f"r:pick:{draft.id}:{choices[0].id}")], [_cancel(draft)]]
     else:
-        body = T.ASK_WHICH.format(what=what)
+        body = T.ASK_WHICH.format(what=what) + (T.ASK_GUESSED if guessed else "")
         buttons = _pick_buttons(session, draft, choices)
     draft.state = "asking"
     row = _send(session, draft.chat_id, f"draft:{draft.id}:ask", body, buttons, person_id=person.id)
@@ -236,7 +308,7 @@ def _pick_buttons(session: Session, draft: CheckInDraft, choices: list[DutyInsta
     """One button per duty (the first MAX_PICK_BUTTONS, in the order given) and 取消."""
     buttons = []
     for inst in choices[:MAX_PICK_BUTTONS]:
-        names = _names(session, inst)
+        names = instance_names(session, inst)
         label = T.BTN_PICK.format(title=_short(names["title"], 22), period=names["period"])
         buttons.append([outbox.button(label, f"r:pick:{draft.id}:{inst.id}")])
     buttons.append([_cancel(draft)])
@@ -284,6 +356,14 @@ def receive(session: Session, person: Person, msg: Incoming, now: datetime, tz: 
 
 
 def _receive_text(session: Session, person: Person, msg: Incoming, now: datetime, tz: ZoneInfo) -> Outcome:
+    replied = replied_instances(session, msg)
+    if replied:  # a reply to a reminder or digest: a report on its duty
+        draft = _add_draft(session, CheckInDraft(
+            key=f"u:{msg.update_id}", person_id=person.id, chat_id=msg.chat_id, text=msg.text.strip(),
+            update_ids=[msg.update_id], reply_instances=replied, state="collecting", created_at=now, updated_at=now))
+        if draft is None:
+            return Outcome("duplicate")
+        return _settle(session, draft, person, now, tz)
     waiting = _awaiting(session, person.id, now)
     if waiting is None:
         _send(session, msg.chat_id, f"help:{msg.update_id}", T.HELP_SHORT, person_id=person.id)
@@ -306,7 +386,7 @@ def _receive_text(session: Session, person: Person, msg: Incoming, now: datetime
 def _not_open(session: Session, inst: DutyInstance | None, chat_id: int, key: str, person_id: str) -> None:
     if inst is None:
         return
-    body = T.NOT_OPEN.format(**_names(session, inst), status=T.STATUS_NAMES.get(inst.status, inst.status))
+    body = T.NOT_OPEN.format(**instance_names(session, inst), status=T.STATUS_NAMES.get(inst.status, inst.status))
     _send(session, chat_id, key, body, person_id=person_id)
 
 
@@ -316,12 +396,13 @@ def _receive_files(session: Session, person: Person, msg: Incoming, now: datetim
         album = _draft(session, f"g:{msg.media_group_id}")
         if album is not None:
             return _add_part(session, album, msg, files, now)
-    waiting = _awaiting(session, person.id, now)
+    replied = replied_instances(session, msg)
+    waiting = None if replied else _awaiting(session, person.id, now)  # a reply says more than an older tap
     key = f"g:{msg.media_group_id}" if msg.media_group_id else f"u:{msg.update_id}"
     draft = _add_draft(session, CheckInDraft(
         key=key, person_id=person.id, chat_id=msg.chat_id, instance_id=waiting.instance_id if waiting else None,
         text=msg.text.strip(), attachments=files, update_ids=[msg.update_id], media_group_id=msg.media_group_id,
-        state="collecting", created_at=now, updated_at=now,
+        reply_instances=replied, state="collecting", created_at=now, updated_at=now,
     ))
     if draft is None:  # another worker started this album a moment ago
         return _add_part(session, _draft(session, key), msg, files, now)
@@ -413,11 +494,14 @@ class UnfiledFile:
     size: int
     text: str
     draft_state: str
+    evidence_id: int
+    mime: str = ""
 
 
-def unfiled_files(session: Session, now: datetime, person_id: str | None = None) -> list[UnfiledFile]:
-    """Files sent more than UNFILED_AFTER ago and never filed under a duty, oldest first."""
-    files = evidence.unfiled(session, now - UNFILED_AFTER)
+def unfiled_files(session: Session, now: datetime, person_id: str | None = None,
+                  min_age: timedelta = UNFILED_AFTER) -> list[UnfiledFile]:
+    """Files sent more than `min_age` ago and never filed under a duty, oldest first."""
+    files = evidence.unfiled(session, now - min_age)
     if not files:
         return []
     wanted = {f.tg_file_unique_id for f in files}
@@ -429,7 +513,7 @@ def unfiled_files(session: Session, now: datetime, person_id: str | None = None)
         for a in draft.attachments or []:
             if a.get("file_unique_id") in wanted:
                 owner.setdefault(a["file_unique_id"], draft)
-    return [UnfiledFile(d.person_id, f.at, f.path, f.sha256, f.size, d.text, d.state)
+    return [UnfiledFile(d.person_id, f.at, f.path, f.sha256, f.size, d.text, d.state, f.id, f.mime)
             for f in files if (d := owner.get(f.tg_file_unique_id)) is not None]
 
 
@@ -468,7 +552,7 @@ def start_report(session: Session, person: Person, chat_id: int, instance_id: in
                                                  updated_at=now))
         if draft is None:
             return T.ASKED_TOAST
-    names = _names(session, inst)
+    names = instance_names(session, inst)
     cancel = outbox.button(T.BTN_CANCEL, f"r:drop:{draft.id}")
     if upload:
         body, buttons = T.ASK_UPLOAD.format(**names), [[cancel]]
@@ -500,7 +584,7 @@ def confirm_only(session: Session, person: Person, draft_id: int, update_id: int
         _not_open(session, inst, draft.chat_id, f"notopen:draft:{draft.id}", person.id)
         return T.NOT_OPEN_TOAST
     draft.state, draft.checkin_id = "done", done.checkin.id
-    _close_prompt(session, draft, T.PICKED.format(**_names(session, inst)))
+    _close_prompt(session, draft, T.PICKED.format(**instance_names(session, inst)))
     return T.CHECKIN_TOAST
 
 
@@ -525,7 +609,7 @@ def pick(session: Session, person: Person, draft_id: int, instance_id: int, now:
         _not_open(session, inst, draft.chat_id, f"notopen:pick:{draft.id}:{inst.id}", person.id)
         return T.NOT_OPEN_TOAST
     draft.state, draft.checkin_id, draft.instance_id, draft.updated_at = "done", done.checkin.id, inst.id, now
-    _close_prompt(session, draft, T.PICKED.format(**_names(session, inst)))
+    _close_prompt(session, draft, T.PICKED.format(**instance_names(session, inst)))
     return T.CHECKIN_TOAST
 
 
@@ -588,32 +672,44 @@ def history(session: Session, person_id: str, limit: int = 10) -> list[tuple[Che
     return [(c, session.get(DutyInstance, c.instance_id)) for c in rows]
 
 
-MINE_LIMIT = 15
-REPORT_BUTTONS = 6
+MINE_LIMIT = 30  # lines of /mine; a phone scrolls that far, the rest is counted
 
 
 def mine(session: Session, person_id: str, now: datetime, tz: ZoneInfo = fmt.SHANGHAI) -> tuple[str, outbox.Buttons]:
-    """/mine: the person's open duties, nearest due first, with a button to report each of the first few."""
+    """/mine, for a phone: open duties grouped 已逾期 / 本周到期 / 以后 (by due within each), one
+    short line each, how many of the current periods' duties are done, and a numbered 报告 button
+    per line (as in the reminder digest)."""
     rows = open_instances(session, person_id, now)
+    done = len(session.exec(select(DutyInstance.id).where(
+        DutyInstance.person_id == person_id, DutyInstance.status.in_(["done", "late"]),  # type: ignore[attr-defined]
+        DutyInstance.opens_at <= now, DutyInstance.closes_at > now)).all())
     if not rows:
-        return T.MINE_NONE, []
-    lines = [T.MINE_HEAD.format(count=len(rows))]
+        return (T.MINE_NONE_DONE.format(done=done) if done else T.MINE_NONE), []
     today = now.astimezone(tz).date()
-    for n, inst in enumerate(rows[:MINE_LIMIT], 1):
-        days = (inst.due_at.astimezone(tz).date() - today).days
-        if inst.due_at < now:
-            left = T.MINE_OVERDUE.format(days=max(-days, 1))
-        elif days == 0:
-            left = T.MINE_TODAY
-        else:
-            left = T.MINE_LEFT.format(days=days)
-        lines.append(T.MINE_LINE.format(n=n, **_names(session, inst), done=inst.done_count, required=inst.required,
-                                        due=fmt.moment(inst.due_at, tz), left=left))
-    if len(rows) > MINE_LIMIT:
-        lines.append(T.MINE_MORE.format(count=len(rows) - MINE_LIMIT))
-    buttons = [[outbox.button(T.BTN_REPORT.format(title=_short(_names(session, inst)["title"], 24)),
-                              f"r:done:{inst.id}")] for inst in rows[:REPORT_BUTTONS]]
-    return "\n".join(lines), buttons
+    week_end = datetime.combine(today + timedelta(days=7 - today.weekday()), datetime.min.time(), tz)
+    groups: dict[str, list[DutyInstance]] = {T.MINE_OVERDUE_HEAD: [], T.MINE_WEEK_HEAD: [], T.MINE_LATER_HEAD: []}
+    for inst in sorted(rows, key=lambda i: (i.due_at, i.id)):
+        key = (T.MINE_OVERDUE_HEAD if inst.due_at < now else
+               T.MINE_WEEK_HEAD if inst.due_at < week_end else T.MINE_LATER_HEAD)
+        groups[key].append(inst)
+    lines = [T.MINE_HEAD.format(count=len(rows), done=done)]
+    shown: list[DutyInstance] = []
+    for head, members in groups.items():
+        members = members[:max(MINE_LIMIT - len(shown), 0)]
+        if not members:
+            continue
+        lines += ["", T.MINE_GROUP.format(head=head, count=len(groups[head]))]
+        for inst in members:
+            shown.append(inst)
+            line = digest.Line(inst.id, _duty(session, inst).title, digest.period_text(inst), inst.due_at,
+                               inst.done_count, inst.required)
+            lines.append(digest.line_text(len(shown), line, now, tz))
+    if len(rows) > len(shown):
+        lines.append(T.MINE_MORE.format(count=len(rows) - len(shown)))
+    lines += ["", T.MINE_FOOT]
+    numbers = [outbox.button(digest.T.BTN_NUMBER.format(n=n), f"r:done:{inst.id}") for n, inst in enumerate(shown, 1)]
+    return "\n".join(lines), [numbers[i:i + digest.BUTTONS_PER_ROW] for i in range(0, len(numbers),
+                                                                                  digest.BUTTONS_PER_ROW)]
 
 
 def history_text(session: Session, person_id: str, tz: ZoneInfo = fmt.SHANGHAI, limit: int = 10) -> str:
@@ -622,11 +718,14 @@ def history_text(session: Session, person_id: str, tz: ZoneInfo = fmt.SHANGHAI, 
     if not rows:
         return T.HISTORY_NONE
     lines = [T.HISTORY_HEAD]
+    fixes = {c.checkin_id: c.action for c in session.exec(select(CheckInCorrection).where(
+        CheckInCorrection.checkin_id.in_([c.id for c, _ in rows])))}  # type: ignore[attr-defined]
     for checkin, inst in rows:
-        names = _names(session, inst) if inst is not None else {"title": T.HISTORY_UNKNOWN_DUTY, "period": ""}
+        names = instance_names(session, inst) if inst is not None else {"title": T.HISTORY_UNKNOWN_DUTY, "period": ""}
         count = len(checkin.attachments or [])
         text = _short(checkin.text.replace("\n", " "), 40) if checkin.text else ""
         lines.append(T.HISTORY_LINE.format(at=fmt.moment(checkin.at, tz), **names,
                                            files=T.HISTORY_FILES.format(count=count) if count else "",
-                                           text=T.HISTORY_TEXT.format(text=text) if text else ""))
+                                           text=T.HISTORY_TEXT.format(text=text) if text else "")
+                     + T.HISTORY_CORRECTED.get(fixes.get(checkin.id, ""), ""))
     return "\n".join(lines)

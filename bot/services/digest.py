@@ -89,10 +89,10 @@ def when_text(line: Line, now: datetime, tz: ZoneInfo) -> str:
     return T.WHEN_DUE.format(month=local.month, day=local.day)
 
 
-def line_text(n: int, line: Line, now: datetime, tz: ZoneInfo) -> str:
+def line_text(n: int, line: Line, now: datetime, tz: ZoneInfo, show_when: bool = True) -> str:
     period = T.PERIOD.format(period=line.period) if line.period else ""
-    return T.LINE.format(n=n, title=line.title, period=period, when=when_text(line, now, tz),
-                         done=line.done, required=line.required)
+    when = T.LINE_WHEN.format(when=when_text(line, now, tz)) if show_when else ""
+    return T.LINE.format(n=n, title=line.title, period=period, when=when, done=line.done, required=line.required)
 
 
 def header(lines: list[Line], now: datetime, tz: ZoneInfo) -> str:
@@ -109,6 +109,13 @@ def render(lines: list[Line], now: datetime, tz: ZoneInfo = fmt.SHANGHAI, text_l
     lines = order(lines, now)
     head = header(lines, now, tz)
     headed = len({section(ln, now, tz) for ln in lines}) > 1  # one kind only: the header says it all
+    # All due the same later day (the usual morning): say it once, in the header.
+    days = {ln.due_at.astimezone(tz).date() for ln in lines}
+    common = (len(days) == 1 and len(lines) > 1
+              and (min(days) - now.astimezone(tz).date()).days > 1)
+    if common:
+        local = lines[0].due_at.astimezone(tz)
+        head += T.HEAD_COMMON_DUE.format(month=local.month, day=local.day)
     # One button per line and the 全部待办 button on every page.
     per_page = button_limit - 1
     pages: list[list[tuple[int, Line, str]]] = [[]]
@@ -117,7 +124,7 @@ def render(lines: list[Line], now: datetime, tz: ZoneInfo = fmt.SHANGHAI, text_l
     current = None
     for n, line in enumerate(lines, 1):
         sec = section(line, now, tz) if headed else ""
-        text = line_text(n, line, now, tz)
+        text = line_text(n, line, now, tz, show_when=not common)
         added = [sec, text] if sec and sec != current else [text]
         cost = sum(len(a) + 1 for a in added) + 1
         if pages[-1] and (len(pages[-1]) >= per_page or size + cost > text_limit):

@@ -32,6 +32,7 @@ from bot.services.exemptions import local_dates, revocations_of
 from bot.store import Store
 from bot.store.models import (
     CheckIn,
+    CheckInCorrection,
     Duty,
     DutyInstance,
     Evidence,
@@ -146,6 +147,9 @@ CALLOUT_COLS = [Col("叫应编号", "int"), Col("等级"), Col("灾种"), Col("�
                 Col("首次发送", "date"), Col("应答时间", "date"), Col("应答用时（分钟）", "num"), Col("升级时间", "date"),
                 Col("升级至", max_width=30), Col("报告时间", "date"), Col("报告超时"), Col("措施", max_width=40),
                 Col("报告内容", max_width=50), Col("照片数", "int"), Col("解除时间", "date")]
+CORRECTION_COLS = [Col("更正时间", "date"), Col("姓名"), Col("更正"), Col("原报送编号", "int"), Col("原报送时间", "date"),
+                   Col("原职责", max_width=40), Col("原周期"), Col("改为职责", max_width=40), Col("改为周期"),
+                   Col("新报送编号", "int")]
 UNFILED_COLS = [Col("单位"), Col("姓名"), Col("发送时间", "date"), Col("说明", max_width=40), Col("状态"),
                 Col("文件", max_width=80), Col("SHA-256", max_width=20), Col("大小（字节）", "int")]
 RANK_COLS = [Col("季度"), Col("名次", "int"), Col("单位"), Col("应考核", "int"), Col("按时完成", "int"),
@@ -234,8 +238,9 @@ def _fill(wb: xlsx.Workbook, store: Store, result: ExportResult, start: date, en
         detail = SheetWriter(wb, "明细", DETAIL_COLS)
         exemptions = _exemptions(s, tz, person_id)
         namer = photo_name or (lambda _inst, ev: str((data_dir / ev.path).resolve()))
+        marks = _correction_marks(s, tz)
         for n, row in enumerate(_detail_rows(store, summary, start, end, now, tz, person_id, exemptions, namer,
-                                             data_dir, result.photos), start=1):
+                                             data_dir, result.photos, marks), start=1):
             detail.add(row)
             if progress is not None and n % PROGRESS_EVERY == 0:
                 progress(n)
@@ -255,6 +260,14 @@ def _fill(wb: xlsx.Workbook, store: Store, result: ExportResult, start: date, en
             ranks.add(row)
         ranks.close()
         result.rows["排名"] = ranks.total
+
+        fixes = list(_correction_rows(s, tz, person_id))
+        if fixes:  # withdrawn and moved check-ins: the original stays in 明细, marked; here both sides
+            writer = SheetWriter(wb, "更正记录", CORRECTION_COLS)
+            for row in fixes:
+                writer.add(row)
+            writer.close()
+            result.rows["更正记录"] = writer.total
 
         unfiled_rows = list(_unfiled_rows(s, now, tz, person_id, data_dir))
         if unfiled_rows:  # a sheet only when there is something to file
@@ -343,7 +356,8 @@ def _excuse_text(exemptions: dict[str, list[tuple]], person_id: str, instance_id
 
 def _detail_rows(store: Store, summary: Summary, start: date, end: date, now: datetime, tz: ZoneInfo,
                  person_id: str | None, exemptions: dict[str, list[tuple]], namer: PhotoNamer, data_dir: Path,
-                 photos: list[Photo]) -> Iterator[list[Any]]:
+                 photos: list[Photo], marks: dict[int, str] | None = None) -> Iterator[list[Any]]:
+    marks = marks or {}
     lo, hi = assessment.utc_bounds(start, end, tz)
     i, p, d, c = DutyInstance.__table__, Person.__table__, Duty.__table__, CheckIn.__table__
     eff = assessment.status_expr(now).label("eff")
@@ -374,7 +388,8 @@ def _detail_rows(store: Store, summary: Summary, start: date, end: date, now: da
                 yield [summary.unit_name.get(r.unit_id, r.unit_id), r.name, r.duty_id, r.title or r.duty_id,
                        t.KIND.get(r.kind, r.kind), r.period_key, local(r.opens_at, tz), local(r.due_at, tz),
                        r.required, r.done_count, t.STATUS.get(r.eff, r.eff), local(r.done_at, tz),
-                       local(r.checkin_at, tz), r.checkin_text, len(files) if r.checkin_id is not None else None,
+                       local(r.checkin_at, tz), _marked(r.checkin_text, marks.get(r.checkin_id)),
+                       len(files) if r.checkin_id is not None else None,
                        "\n".join(names) or None, excuse, r.id, r.checkin_id]
 
 
@@ -412,6 +427,48 @@ def _callout_rows(session: Session, start: date, end: date, tz: ZoneInfo, person
                ("是" if r["report_late"] else "否") if r["report_at"] else None,
                "、".join(r["measures"]) or None, r["report_text"] or None, r["photos"] or None,
                local(r["lifted_at"], tz)]
+
+
+CORRECTION_ACTIONS = {"withdraw": "撤回", "move": "改为其他职责"}
+
+
+def _correction_marks(session: Session, tz: ZoneInfo) -> dict[int, str]:
+    """Check-in id → how it was corrected, for 明细's 报送内容."""
+    titles = dict(session.execute(select(Duty.id, Duty.title)).all())
+    out = {}
+    for fix, target in session.execute(
+            select(CheckInCorrection, DutyInstance).outerjoin(
+                DutyInstance, DutyInstance.id == CheckInCorrection.to_instance_id)):
+        when = fmt.full(fix.at, tz)
+        if fix.action == "move" and target is not None:
+            out[fix.checkin_id] = f"【已于 {when} 改为「{titles.get(target.duty_id, target.duty_id)}」{target.period_key}】"
+        else:
+            out[fix.checkin_id] = f"【已于 {when} 撤回，不计入】"
+    return out
+
+
+def _marked(text: str | None, mark: str | None) -> str | None:
+    if not mark:
+        return text
+    return f"{mark}{text or ''}"
+
+
+def _correction_rows(session: Session, tz: ZoneInfo, person_id: str | None) -> Iterator[list[Any]]:
+    """更正记录: every correction with the check-in it corrects and, for a move, the new one."""
+    names = dict(session.execute(select(Person.id, Person.name)).all())
+    titles = dict(session.execute(select(Duty.id, Duty.title)).all())
+    q = select(CheckInCorrection).order_by(CheckInCorrection.at, CheckInCorrection.id)
+    if person_id is not None:
+        q = q.where(CheckInCorrection.person_id == person_id)
+    for (fix,) in session.execute(q):
+        original = session.get(CheckIn, fix.checkin_id)
+        was = session.get(DutyInstance, original.instance_id) if original and original.instance_id else None
+        to = session.get(DutyInstance, fix.to_instance_id) if fix.to_instance_id else None
+        yield [local(fix.at, tz), names.get(fix.person_id, fix.person_id), CORRECTION_ACTIONS.get(fix.action, fix.action),
+               fix.checkin_id, local(original.at, tz) if original else None,
+               titles.get(was.duty_id, was.duty_id) if was else None, was.period_key if was else None,
+               titles.get(to.duty_id, to.duty_id) if to else None, to.period_key if to else None,
+               fix.new_checkin_id]
 
 
 UNFILED_STATES = {"asking": "待选择职责", "kept": "当时无待办职责", "unfiled": "已提醒，未选择", "dropped": "领导已取消",

@@ -1,7 +1,7 @@
 """The hash chain that makes the record tamper-evident.
 
 Each append-only record (check-in, evidence, callout ack, callout report, exemption decision,
-exemption revocation) gets
+exemption revocation, check-in correction) gets
 a ledger entry: content_hash = SHA-256 of the record's canonical JSON, hash = SHA-256 of
 (prev_hash + kind + ref_id + content_hash). UNIQUE(prev_hash) means two writers racing for the
 head cannot both succeed; the loser retries on the new head.
@@ -104,8 +104,13 @@ def _revocation(row: Any) -> dict[str, Any]:
             "revoked_at": row.revoked_at, "reinstated": sorted(row.reinstated or [])}
 
 
+def _correction(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "checkin_id": row.checkin_id, "person_id": row.person_id, "action": row.action,
+            "to_instance_id": row.to_instance_id, "new_checkin_id": row.new_checkin_id, "at": row.at}
+
+
 CONTENT = {"checkin": _checkin, "evidence": _evidence, "ack": _ack, "report": _report, "exemption": _exemption,
-           "revocation": _revocation}
+           "revocation": _revocation, "correction": _correction}
 
 
 def record(session: Session, kind: str, row: Any, at: datetime) -> LedgerEntry:

@@ -1,21 +1,24 @@
 """One person's 履职档案 as the web console shows it: every instance of a year with its status and
-check-ins (text, time, evidence files), exemptions, and 叫应 answers and reports. Evidence is
+check-ins (text, time, evidence files; withdrawn or moved ones marked), exemptions, 叫应 answers
+and reports, and the files the person sent that no check-in took (未归档佐证). Evidence is
 found by id and served only to its owner and the office (`evidence_owner`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from bot.services.checkins import UnfiledFile, unfiled_files
 from bot.services.status import Progress
 from bot.store.models import (
     Callout,
     CalloutTarget,
     CheckIn,
+    CheckInCorrection,
     Duty,
     DutyInstance,
     Evidence,
@@ -56,6 +59,8 @@ class Record:
     exemptions: list[Exemption]
     callouts: list[CalloutView]
     years: list[int]
+    unfiled: list[UnfiledFile] = field(default_factory=list)  # 未归档佐证: sent, never filed
+    corrected: dict[int, str] = field(default_factory=dict)  # check-in id -> withdraw | move
 
 
 def is_image(ev: Evidence) -> bool:
@@ -92,8 +97,13 @@ def record(session: Session, person_id: str, year: int, tz: ZoneInfo) -> Record 
                                   Callout.issued_at < end).order_by(Callout.issued_at.desc())).all()  # type: ignore[attr-defined]
     report_files = _evidence(session, Evidence.callout_target_id, [t.id for _, t in answers])
     years = _years(session, person_id, tz, year)
+    unfiled = [f for f in unfiled_files(session, datetime.now(UTC), person_id, min_age=timedelta(0))
+               if start <= f.at < end]
+    corrected = {c.checkin_id: c.action for c in session.exec(select(CheckInCorrection).where(
+        CheckInCorrection.checkin_id.in_([c.id for c in checkins])))} if checkins else {}  # type: ignore[attr-defined]
     return Record(person, unit.name if unit else person.unit_id, year, list(views.values()), progress,
-                  list(exemptions), [CalloutView(c, t, report_files.get(t.id, [])) for c, t in answers], years)
+                  list(exemptions), [CalloutView(c, t, report_files.get(t.id, [])) for c, t in answers], years,
+                  unfiled, corrected)
 
 
 def _years(session: Session, person_id: str, tz: ZoneInfo, year: int) -> list[int]:

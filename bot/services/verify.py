@@ -29,14 +29,23 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from bot.services import ledger
-from bot.store.models import CalloutTarget, CheckIn, Evidence, Exemption, ExemptionRevocation, LedgerEntry
+from bot.store.models import (
+    CalloutTarget,
+    CheckIn,
+    CheckInCorrection,
+    Evidence,
+    Exemption,
+    ExemptionRevocation,
+    LedgerEntry,
+)
 
 BATCH = 5000
 DECIDED = ("approved", "refused", "revoked")
 
 NAMES = {"checkin": "报送记录 check-in", "evidence": "证据 evidence", "ack": "叫应应答 callout ack",
          "report": "叫应报告 callout report", "exemption": "免考核决定 exemption decision",
-         "revocation": "免考核撤销 exemption revocation", "ledger": "账本 ledger"}
+         "revocation": "免考核撤销 exemption revocation", "correction": "报送更正 check-in correction",
+         "ledger": "账本 ledger"}
 
 
 @dataclass(frozen=True)
@@ -74,8 +83,9 @@ def _stream(conn: Connection, query: Any) -> Iterator[Any]:
 
 
 TABLE_OF = {"checkin": CheckIn, "evidence": Evidence, "ack": CalloutTarget, "exemption": Exemption,
-            "revocation": ExemptionRevocation}
-JOINED = ("checkin", "evidence", "ack", "exemption", "revocation")  # "report" rows are CalloutTarget rows, as "ack"
+            "revocation": ExemptionRevocation, "correction": CheckInCorrection}
+# "report" rows are CalloutTarget rows, as "ack"
+JOINED = ("checkin", "evidence", "ack", "exemption", "revocation", "correction")
 
 
 def _chain_query() -> tuple[Any, dict[str, tuple[int, list[str]]]]:
@@ -84,7 +94,7 @@ def _chain_query() -> tuple[Any, dict[str, tuple[int, list[str]]]]:
     le = LedgerEntry.__table__
     conditions = {"checkin": le.c.kind == "checkin", "evidence": le.c.kind == "evidence",
                   "ack": le.c.kind.in_(("ack", "report")), "exemption": le.c.kind == "exemption",
-                  "revocation": le.c.kind == "revocation"}
+                  "revocation": le.c.kind == "revocation", "correction": le.c.kind == "correction"}
     cols = [le.c.seq, le.c.kind, le.c.ref_id, le.c.content_hash, le.c.prev_hash, le.c.hash]
     layout: dict[str, tuple[int, list[str]]] = {}
     joined = le
@@ -151,6 +161,7 @@ def _unchained() -> list[tuple[str, Any]]:
         ("report", CalloutTarget.__table__, CalloutTarget.__table__.c.report_at.is_not(None)),
         ("exemption", Exemption.__table__, Exemption.__table__.c.state.in_(DECIDED)),
         ("revocation", ExemptionRevocation.__table__, None),
+        ("correction", CheckInCorrection.__table__, None),
     ):
         q = (select(table.c.id).select_from(table.outerjoin(le, and_(le.c.kind == kind, le.c.ref_id == table.c.id)))
              .where(le.c.seq.is_(None)))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+
+from . import lease
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -31,7 +34,9 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # The pid in application_name tells an operator (pg_stat_activity) which process a connection is.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         connect_args={"application_name": f"dutybot:{os.getpid()}"})
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -42,10 +47,18 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+def serialize(conn, what: str) -> None:
+    """On PostgreSQL, hold a transaction-scoped advisory lock named `what`: processes doing the same
+    start-up step (migrations, the catalogue sync) take turns. SQLite's writer lock does it there."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:what))"), {"what": f"dutybot:{what}"})
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (run on every start; a no-op when current)."""
     cfg = alembic_config(engine)
     with engine.begin() as conn:
+        serialize(conn, "migrate")  # replicas starting together: one migrates, the others wait
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
 
@@ -65,10 +78,12 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error."""
+        """A session that commits on success and rolls back on error. Inside `lease.fenced(term)`
+        (leader-only work) the commit is refused with `lease.Fenced` once `term` no longer leads."""
         with Session(self.engine, expire_on_commit=False) as s:
             try:
                 yield s
+                lease.check(s)
                 s.commit()
             except BaseException:
                 s.rollback()

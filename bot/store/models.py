@@ -96,6 +96,9 @@ class DutyInstance(SQLModel, table=True):
         Index("ix_instance_closes", "closes_at", "opens_at"),  # "current periods": windows containing now
         Index("ix_instance_due", "due_at", "id"),  # the web's 未报告 by period (any status), by due
         Index("ix_instance_status_duty_due", "status", "duty_id", "due_at"),  # 未报告 by status and kind, counted
+        # "not reported" counts per unit: for each person, its open instances counted from the
+        # index alone (status.unreported_by_unit; bench/RESULTS.md)
+        Index("ix_instance_open_person", "status", "person_id", "closes_at", "opens_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     duty_id: str = Field(max_length=80)
@@ -125,6 +128,11 @@ class InboxUpdate(SQLModel, table=True):
     attempts: int = 0
     processed_at: datetime | None = _dt()
     error: str | None = None
+    # Several processes work the inbox: a `new` row is claimed (claimed_by, claimed_until) while
+    # one of them handles it; rows of the same chat_key are handled in order (bot/telegram/inbox.py).
+    chat_key: str | None = Field(default=None, max_length=40)
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_until: datetime | None = _dt()
 
 
 class CheckIn(SQLModel, table=True):
@@ -195,13 +203,15 @@ class CheckInDraft(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     prompt_outbox_id: int | None = None
     checkin_id: int | None = None
+    # The duties of the reminder or digest this replies to (Telegram's reply): they come first.
+    reply_instances: list[int] = _json(list)
 
 
 class LedgerEntry(SQLModel, table=True):
     """The hash chain over every append-only record: verify walks it in seq order."""
 
     seq: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=20)  # checkin | evidence | ack | report | exemption
+    kind: str = Field(max_length=20)  # checkin | evidence | ack | report | exemption | correction
     ref_id: int
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     content_hash: str = Field(max_length=64)
@@ -228,6 +238,7 @@ class Outbox(SQLModel, table=True):
     state: str = "pending"  # pending | sending | sent | failed | skipped (duty done meanwhile) | cancelled
     attempts: int = 0
     claimed_until: datetime | None = _dt()
+    claimed_by: str | None = Field(default=None, max_length=80)  # the sender process holding the claim
     sent_at: datetime | None = _dt()
     tg_message_id: int | None = Field(default=None, sa_type=BigInteger)
     last_error: str | None = None
@@ -435,9 +446,23 @@ class CheckInCorrection(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+# ---------------------------------------------------------------------------------------------
+# Cluster: the leader lease (bot/store/lease.py).
+# ---------------------------------------------------------------------------------------------
+class LeaderLease(SQLModel, table=True):
+    """Who leads (runs the scheduler, 叫应 ticks, workers, getUpdates) until when; the epoch
+    is the fencing token of the current term."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str | None = Field(default=None, max_length=80)
+    epoch: int = Field(default=0, sa_type=BigInteger)
+    expires_at: datetime | None = _dt()  # written with the database's clock
+    acquired_at: datetime | None = _dt()
+
+
 __all__ = [
     "AuditLog", "Callout", "CalloutTarget", "CheckIn", "CheckInDraft", "Download", "Duty", "DutyInstance",
-    "Evidence", "Exemption", "InboxUpdate", "Invite", "KeyValue", "LedgerEntry", "Outbox", "Person",
+    "Evidence", "Exemption", "InboxUpdate", "Invite", "KeyValue", "LeaderLease", "LedgerEntry", "Outbox", "Person",
     "Unit", "UTCDateTime", "utcnow", "ReminderItem", "PersonSetting", "CheckInCorrection", "WebLink", "WebSession",
     "ExportJob", "ExemptionRevocation", "CalendarFeed",
 ]

@@ -10,13 +10,14 @@ process's own workers (what `dutybot run` starts).
 What `start()` does, in order: sync the catalogue into the store (migrations already ran in
 Store()), initialize PTB (getMe), register the command menus (setMyCommands, Chinese: the leaders'
 menu for everyone, plus the office commands in each bound office member's chat), install the
-catalogue's jobs in the JobQueue's APScheduler, start PTB (and so the scheduler),
-catch up on reminders missed while down (`ReminderScheduler.reconcile`), then start the tasks:
-- the inbox processor (updates left unprocessed by a crash go first), and either the long-poll
-  poller or, with `webhook_url`, an aiohttp endpoint that commits each update before its 200
-  (bot/telegram/inbox.py);
+catalogue's jobs in the JobQueue's APScheduler, start PTB (the scheduler paused), then start:
+- the inbox processor (updates left unprocessed by a crash go first) and, with `webhook_url`, an
+  aiohttp endpoint that commits each update before its 200 (bot/telegram/inbox.py), with
+  `/healthz` (the web console serves it too, on WEB_LISTEN: bot/process.py);
 - the outbox sender (bot/telegram/sender.py);
-- background workers (below).
+- the leader lease: once this process leads (at once when it is alone), `_lead` resumes the
+  scheduler, catches up on reminders missed while nobody led (`ReminderScheduler.reconcile`),
+  and starts the long-poll poller (without `webhook_url`) and the background workers (below).
 
 PTB's own Updater is not used (`.updater(None)`): PTB confirms updates before handlers finish,
 our inbox does not.
@@ -32,7 +33,16 @@ start after the application and are awaited (then cancelled after `WORKER_GRACE`
 shutdown. An exception in a worker is logged and the worker is restarted after a pause.
 
 Handy objects for workers and tests: `runtime.app`, `runtime.sender` (`.wake()`),
-`runtime.inbox`, `runtime.reminders` (`run_job(job_id, now)`, `reconcile(now)`).
+`runtime.inbox`, `runtime.reminders` (`run_job(job_id, now)`, `reconcile(now)`),
+`runtime.leadership` (`.is_leader()`).
+
+Several processes (bot/services/leadership.py, bot/store/lease.py): every process takes webhook
+deliveries, works the inbox (rows are claimed) and runs the outbox sender, which sends only while
+this process leads. Leader-only, started on election and stopped on deposition (`_lead`): the
+APScheduler jobs (the scheduler starts paused everywhere and is resumed on the leader, as the
+APScheduler 3 FAQ asks: one job store user at a time), the catch-up, the workers (叫应 ticks,
+album settling, downloads) and getUpdates when polling. All of it runs inside
+`leadership.fenced()`, so its commits are refused once another process leads.
 """
 
 from __future__ import annotations
@@ -50,7 +60,10 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Up
 from telegram.ext import Application, ApplicationBuilder, CommandHandler
 
 from bot import clock
-from bot.services import people
+from bot.services import health, people
+from bot.services.leadership import Leadership
+from bot.store.db import serialize
+from bot.store.lease import Term
 from bot.store.sync import sync_catalog
 from bot.telegram import access, handlers
 from bot.telegram.context import BotContext
@@ -112,10 +125,17 @@ class Runtime:
         self.inbox = Inbox(ctx.store, self.app)
         self.sender = Sender(ctx.store, self.app.bot, data_dir=ctx.settings.data_dir, **self.options.sender)
         self.reminders = ReminderScheduler(ctx, self.app.job_queue.scheduler)
+        self.leadership = Leadership(ctx.store, lease_seconds=ctx.settings.lease_seconds,
+                                     renew_seconds=ctx.settings.lease_renew_seconds,
+                                     on_elected=self._on_elected, on_deposed=self._on_deposed)
+        self.sender.may_send = self.leadership.is_leader
+        self.inbox.holder = self.sender.holder = self.leadership.holder
+        self.reminders.fence = self.leadership.fenced
+        self._term: tuple[asyncio.Event, asyncio.Task] | None = None
+        self._failed: asyncio.Future | None = None
         self.jobs = 0
         self.stop_event: asyncio.Event | None = None
         self._tasks: dict[str, asyncio.Task] = {}
-        self._worker_tasks: list[asyncio.Task] = []
         self._web: web.AppRunner | None = None
         self.started = False
 
@@ -131,11 +151,9 @@ class Runtime:
             await self._set_commands()
         if self.options.scheduler:
             self.jobs = self.reminders.install()
+        self._failed = asyncio.get_running_loop().create_future()
+        self.app.job_queue.scheduler.start(paused=True)  # resumed while this process leads
         await self.app.start()
-        # After the scheduler started: a fire time that passed while we were starting is caught
-        # up here, every later one fires on time (an overlap is harmless: both are idempotent).
-        if self.options.reconcile_on_start:
-            await self.reminders.reconcile()
         stop = self.stop_event
         if self.options.process_inbox:
             self._tasks["inbox-processor"] = asyncio.create_task(self.inbox.process(stop), name="inbox-processor")
@@ -144,11 +162,9 @@ class Runtime:
         else:
             with contextlib.suppress(Exception):  # a webhook left set would make getUpdates 409
                 await self.app.bot.delete_webhook(drop_pending_updates=False)
-            self._tasks["inbox-poller"] = asyncio.create_task(self.inbox.poll(stop), name="inbox-poller")
         self._tasks["outbox-sender"] = asyncio.create_task(self.sender.run(stop), name="outbox-sender")
-        if self.options.workers:
-            for worker in self.app.bot_data.get("workers", []):
-                self._worker_tasks.append(asyncio.create_task(self._keep_running(worker), name=_name(worker)))
+        await self.leadership.start()  # a lone process leads from here on
+        self._tasks["leadership"] = asyncio.create_task(self.leadership.run(stop), name="leadership")
         self.started = True
 
     async def stop(self) -> None:
@@ -157,11 +173,10 @@ class Runtime:
         self.started = False
         assert self.stop_event is not None
         self.stop_event.set()
-        poller = self._tasks.pop("inbox-poller", None)
-        if poller is not None:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await poller
+        await asyncio.gather(self._tasks.pop("leadership"), return_exceptions=True)
+        await self.leadership.release()  # stops the leader's tasks; a follower takes over at once
+        if self._term is not None:
+            await asyncio.gather(self._term[1], return_exceptions=True)
         if self._web is not None:
             await self._web.cleanup()
             self._web = None
@@ -173,12 +188,6 @@ class Runtime:
             except Exception:
                 log.exception("%s failed while stopping", name)
         self._tasks.clear()
-        if self._worker_tasks:
-            _, pending = await asyncio.wait(self._worker_tasks, timeout=WORKER_GRACE)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*self._worker_tasks, return_exceptions=True)
-            self._worker_tasks.clear()
         with contextlib.suppress(Exception):
             await self.app.stop()
         await self.app.shutdown()
@@ -186,17 +195,70 @@ class Runtime:
     async def wait(self, stop: asyncio.Event) -> None:
         """Until `stop` is set or a core task (poller, processor, sender) dies; re-raises its error."""
         stopper = asyncio.ensure_future(stop.wait())
+        watched = [stopper, *self._tasks.values()] + ([self._failed] if self._failed is not None else [])
         try:
-            done, _ = await asyncio.wait([stopper, *self._tasks.values()], return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopper.cancel()
         for task in done:
             if task is not stopper and not task.cancelled() and task.exception() is not None:
                 raise task.exception()
 
+    # --- leadership ---------------------------------------------------------------------------------
+    def _on_elected(self, term: Term) -> None:
+        term_stop = asyncio.Event()
+        previous = self._term[1] if self._term is not None else None
+        self._term = (term_stop, asyncio.create_task(self._lead(term, term_stop, previous), name=f"leader-{term.epoch}"))
+        self.sender.wake()  # the backlog goes out now, not at the sender's next look
+
+    def _on_deposed(self, term: Term) -> None:
+        if self._term is not None:
+            self._term[0].set()
+        self.app.job_queue.scheduler.pause()  # at once: no job may start once we stopped leading
+
+    async def _lead(self, term: Term, stop: asyncio.Event, previous: asyncio.Task | None = None) -> None:
+        """Everything only the leader does, for one term, fenced by its epoch."""
+        if previous is not None:  # the last term's poller and workers are gone before ours start
+            await asyncio.gather(previous, return_exceptions=True)
+        if stop.is_set():
+            return
+        with self.leadership.fenced(term):
+            tasks: list[asyncio.Task] = []
+            try:
+                # A fire time that passed while nobody led is caught up here, every later one
+                # fires on time (an overlap is harmless: both are idempotent).
+                self.app.job_queue.scheduler.resume()
+                if self.options.reconcile_on_start or self.leadership.elections > 1:
+                    try:
+                        await self.reminders.reconcile()
+                    except Exception:
+                        log.exception("catch-up on election failed; the next heartbeat retries")
+                if not self.options.webhook_url:
+                    poller = asyncio.create_task(self.inbox.poll(stop), name="inbox-poller")
+                    poller.add_done_callback(self._poller_done)
+                    tasks.append(poller)
+                if self.options.workers:
+                    tasks += [asyncio.create_task(self._keep_running(worker, stop), name=_name(worker))
+                              for worker in self.app.bot_data.get("workers", [])]
+                await stop.wait()
+            finally:
+                for task in tasks:  # a second getUpdates caller would make Telegram answer 409
+                    if task.get_name() == "inbox-poller":
+                        task.cancel()
+                if tasks:
+                    _, pending = await asyncio.wait(tasks, timeout=WORKER_GRACE)
+                    for task in pending:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _poller_done(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None and self._failed and not self._failed.done():
+            self._failed.set_exception(task.exception())  # e.g. the token was refused: stop the process
+
     # --- pieces -------------------------------------------------------------------------------------
     def _sync(self) -> None:
         with self.ctx.store.session() as s:
+            serialize(s.connection(), "sync")  # several processes starting at once
             sync_catalog(s, self.ctx.catalog, clock.now())
 
     async def _set_commands(self) -> None:
@@ -216,15 +278,25 @@ class Runtime:
         opts = self.options
         secret = opts.webhook_secret or self.ctx.settings.webhook_secret or _random_secret()
         path = urlsplit(opts.webhook_url).path or "/"
-        runner = web.AppRunner(webhook_app(self.inbox, path, secret), access_log=None)
+        app = webhook_app(self.inbox, path, secret)
+        app.router.add_get("/healthz", self._healthz)
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, opts.webhook_listen, opts.webhook_port).start()
         self._web = runner
         await self.app.bot.set_webhook(opts.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
 
-    async def _keep_running(self, worker: Worker) -> None:
-        stop = self.stop_event
-        assert stop is not None
+    async def _healthz(self, request: web.Request) -> web.Response:
+        def report() -> dict:
+            with self.ctx.store.session() as s:
+                return health.health(s, self.leadership)
+
+        try:
+            return web.json_response(await asyncio.to_thread(report))
+        except Exception as err:
+            return web.json_response({"ok": False, "leader": False, "error": type(err).__name__}, status=503)
+
+    async def _keep_running(self, worker: Worker, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 await worker(self.ctx, stop)

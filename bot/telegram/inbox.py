@@ -10,6 +10,12 @@ PTB confirms updates before its handlers finish (the next getUpdates offset, or 
 - `Inbox.process` feeds stored `new` updates to `Application.process_update` — in order within
   a chat, several chats at once — then marks them `done`; an update whose handlers raise is retried (`MAX_ATTEMPTS`) and then marked
   `failed` with the error kept. On start, rows left unprocessed by a crash are processed first.
+- Several processes work one inbox. A row is claimed before it is handled (`claimed_by`,
+  `claimed_until`, renewed while the handlers run; on PostgreSQL candidates are read
+  `FOR UPDATE SKIP LOCKED` and the UPDATE re-checks), so each update is handled by one process;
+  a row whose claim ran out (its process died) is taken again. A row is claimable only when no
+  earlier row of its chat (`chat_key`) is still `new`, so a chat's updates stay in order across
+  processes. Rows stored by another process are seen within `POLL_EVERY`.
 
 Updates from people who are not bound are refused by bot/telegram/access.py, which calls
 `mark_refused`: their row's payload is blanked after processing, so nothing they sent is kept.
@@ -23,10 +29,13 @@ import contextvars
 import logging
 import traceback
 import warnings
+from datetime import timedelta
 
 from aiohttp import web
+from sqlalchemy import exists, or_
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
@@ -42,6 +51,8 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 
 MAX_ATTEMPTS = 3
+CLAIM_SECONDS = 10.0  # a claimed row is taken again this long after its process stopped renewing
+POLL_EVERY = 0.5  # seconds: how soon rows stored by another process are seen
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll may wait
 _BATCH = 50
 
@@ -76,6 +87,8 @@ class Inbox:
         self._new = asyncio.Event()
         self.processed = 0
         self.idle = asyncio.Event()  # set while nothing is waiting to be processed
+        self.holder = "inbox"  # claimed_by; the Runtime sets the process's holder id
+        self._claimed: set[int] = set()  # row ids this process is handling
         application.add_error_handler(_record_error)
 
     # --- storing ----------------------------------------------------------------------------------
@@ -90,7 +103,8 @@ class Inbox:
                     continue
                 try:
                     with s.begin_nested():
-                        s.add(InboxUpdate(update_id=update_id, payload=payload, received_at=now))
+                        s.add(InboxUpdate(update_id=update_id, payload=payload, received_at=now,
+                                          chat_key=str(chat_key(payload))[:40]))
                         s.flush()
                     added += 1
                 except IntegrityError:  # delivered twice at the same moment (webhook retry)
@@ -137,50 +151,107 @@ class Inbox:
         return [u for u in result or [] if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
 
     # --- processing -------------------------------------------------------------------------------
-    def _next_batch(self) -> list[InboxUpdate]:
+    def _claim(self, limit: int) -> list[InboxUpdate]:
+        """Claim up to `limit` unclaimed `new` rows, each the oldest unfinished row of its chat."""
+        if limit <= 0:
+            return []
+        now = clock.now()
+        ready = (InboxUpdate.state == "new") & or_(InboxUpdate.claimed_until.is_(None),  # type: ignore[union-attr]
+                                                   InboxUpdate.claimed_until < now)
+        earlier = aliased(InboxUpdate)
+        blocked = exists().where(earlier.chat_key == InboxUpdate.chat_key, earlier.id < InboxUpdate.id,
+                                 earlier.state == "new")
         with self.store.session() as s:
-            return list(s.exec(select(InboxUpdate).where(InboxUpdate.state == "new")
-                               .order_by(InboxUpdate.id).limit(_BATCH)))
+            query = select(InboxUpdate.id).where(ready, ~blocked).order_by(InboxUpdate.id).limit(min(limit, _BATCH))
+            if self.store.is_postgres:
+                query = query.with_for_update(skip_locked=True, of=InboxUpdate)
+            ids = list(s.exec(query))
+            if not ids:
+                return []
+            claimed = list(s.exec(
+                sql_update(InboxUpdate).where(InboxUpdate.id.in_(ids), ready)  # type: ignore[union-attr]
+                .values(claimed_by=self.holder, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+                .returning(InboxUpdate.id)
+            ).scalars())  # type: ignore[call-overload]
+            if not claimed:
+                return []
+            return list(s.exec(select(InboxUpdate).where(InboxUpdate.id.in_(claimed))  # type: ignore[union-attr]
+                               .order_by(InboxUpdate.id)))
+
+    def _extend(self, ids: list[int]) -> None:
+        until = clock.now() + timedelta(seconds=CLAIM_SECONDS)
+        with self.store.session() as s:
+            s.exec(sql_update(InboxUpdate).where(InboxUpdate.id.in_(ids), InboxUpdate.claimed_by == self.holder)  # type: ignore[union-attr]
+                   .values(claimed_until=until))  # type: ignore[call-overload]
 
     def _finish(self, row_id: int, **values) -> None:
         with self.store.session() as s:
-            s.exec(sql_update(InboxUpdate).where(InboxUpdate.id == row_id).values(**values))  # type: ignore[call-overload]
+            s.exec(sql_update(InboxUpdate).where(InboxUpdate.id == row_id, InboxUpdate.claimed_by == self.holder)  # type: ignore[call-overload]
+                   .values(**values))
+
+    def _release(self, ids: list[int]) -> None:
+        with self.store.session() as s:
+            s.exec(sql_update(InboxUpdate).where(InboxUpdate.id.in_(ids), InboxUpdate.claimed_by == self.holder)  # type: ignore[union-attr]
+                   .values(claimed_until=None))  # type: ignore[call-overload]
+
+    async def _renew_claims(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await _sleep_unless(stop, CLAIM_SECONDS / 3)
+            if self._claimed:
+                try:
+                    await asyncio.to_thread(self._extend, list(self._claimed))
+                except Exception:
+                    log.warning("renewing inbox claims failed", exc_info=True)
 
     async def process(self, stop: asyncio.Event) -> None:
         """Process stored updates until `stop`: backlog first, then as they come; in order within a
         chat, up to `concurrency` chats at once (one leader's slow upload does not hold up others)."""
         running: dict[int, asyncio.Task] = {}  # inbox row id -> its task
         busy: dict[object, int] = {}  # chat key -> row id being processed
+        renewer = asyncio.create_task(self._renew_claims(stop), name="inbox-claim-renewal")
         try:
             while not stop.is_set():
                 self._new.clear()
-                rows = await asyncio.to_thread(self._next_batch)
+                try:
+                    rows = await asyncio.to_thread(self._claim, self.concurrency - len(running))
+                except Exception:
+                    log.exception("claiming inbox rows failed; retrying")
+                    await _sleep_unless(stop, 1.0)
+                    continue
                 started = False
+                unused: list[int] = []
                 for row in rows:
-                    if len(running) >= self.concurrency:
-                        break
                     key = chat_key(row.payload)
-                    if row.id in running or key in busy:  # a busy chat's later rows wait their turn
+                    # a busy chat's later rows wait their turn (the claim already keeps them back,
+                    # except rows stored before chat_key existed)
+                    if len(running) >= self.concurrency or row.id in running or key in busy:
+                        unused.append(row.id)
                         continue
+                    self._claimed.add(row.id)
                     busy[key] = row.id
                     running[row.id] = asyncio.create_task(self._run(row, key, busy, running),
                                                           name=f"inbox-{row.update_id}")
                     started = True
+                if unused:
+                    await asyncio.to_thread(self._release, unused)
                 if not rows and not running:
                     self.idle.set()
                 else:
                     self.idle.clear()
                 if not started or len(running) >= self.concurrency:
-                    await _wait_any(self._new, stop)  # a finished update sets _new as well
+                    # a finished update sets _new as well; rows stored by other processes: POLL_EVERY
+                    await _wait_any(self._new, stop, timeout=POLL_EVERY)
         finally:
             if running:
                 await asyncio.wait(list(running.values()), timeout=15)
+            renewer.cancel()
 
     async def _run(self, row: InboxUpdate, key: object, busy: dict, running: dict) -> None:
         try:
             await self.process_row(row)
         finally:
             running.pop(row.id, None)
+            self._claimed.discard(row.id)
             if busy.get(key) == row.id:
                 del busy[key]
             self._new.set()

@@ -13,14 +13,17 @@ set SETTLE after each remind job fires, turns that minute's reminders into one m
 digest of missed duties.
 On start, once the scheduler runs, `reconcile()` catches up from the watermark.
 
-Only one process should run the scheduler (a second one would do no harm — every write is
-idempotent — but double the work).
+Only the leader runs the scheduler (bot/telegram/app.py resumes it on election, pauses it on
+deposition). Each job runs inside `fence()` (the leader's `Leadership.fenced`): its commits are
+refused once another process leads, so a paused old leader cannot queue a reminder late.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -32,6 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot import clock
 from bot.services import digest, reminders
 from bot.services.reminders import Report
+from bot.store.lease import Fenced
 from bot.telegram.context import BotContext
 from schedules import JobSpec, Schedule, compile_jobs, next_fire_time
 
@@ -71,6 +75,8 @@ class ReminderScheduler:
         self.specs: dict[str, JobSpec] = {s.id: s for s in compile_jobs(ctx.catalog)}
         self.failed_at: datetime | None = None  # earliest fire time of a job that raised
         self.runs = 0
+        # Leader-only work is fenced: Runtime sets this to its Leadership.fenced.
+        self.fence: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
         self.firing = 0  # remind jobs running now: their minute is not complete yet
 
     # --- installing ---------------------------------------------------------------------------
@@ -148,7 +154,11 @@ class ReminderScheduler:
         now = clock.now()
         self.firing += 1
         try:
-            report = await self.run_job(job_id, now, compose=False)
+            with self.fence():
+                report = await self.run_job(job_id, now, compose=False)
+        except Fenced:
+            log.warning("job %s refused: this process no longer leads", job_id)
+            return
         except Exception:
             log.exception("job %s failed; the next heartbeat reconciles", job_id)
             self.failed_at = min(self.failed_at or now, now)
@@ -162,26 +172,35 @@ class ReminderScheduler:
 
     async def _compose_soon(self) -> None:
         try:
-            await self.compose(settle=digest.SETTLE)
+            with self.fence():
+                await self.compose(settle=digest.SETTLE)
+        except Fenced:
+            log.warning("composing reminders refused: this process no longer leads")
         except Exception:
             log.exception("composing reminders failed; the next heartbeat retries")
 
     async def _heartbeat(self) -> None:
         now = clock.now()
         try:
-            watermark = await asyncio.to_thread(self._watermark)
-            if self.failed_at is not None or watermark is None or now - watermark > GAP:
-                await self.reconcile(now)
-            else:
-                await asyncio.to_thread(self._set_watermark, now - MARGIN)
-                if not self.firing and self.scheduler.get_job("runtime:compose") is None:
-                    await self.compose(now, settle=digest.SETTLE)  # held reminders released since
+            with self.fence():
+                watermark = await asyncio.to_thread(self._watermark)
+                if self.failed_at is not None or watermark is None or now - watermark > GAP:
+                    await self.reconcile(now)
+                else:
+                    await asyncio.to_thread(self._set_watermark, now - MARGIN)
+                    if not self.firing and self.scheduler.get_job("runtime:compose") is None:
+                        await self.compose(now, settle=digest.SETTLE)  # held reminders released since
+        except Fenced:
+            log.warning("heartbeat refused: this process no longer leads")
         except Exception:
             log.exception("scheduler heartbeat failed")
 
     async def _digest(self) -> None:
         try:
-            await self.digest()
+            with self.fence():
+                await self.digest()
+        except Fenced:
+            log.warning("office digest refused: this process no longer leads")
         except Exception:
             log.exception("office digest failed; the next reconcile retries")
             self.failed_at = self.failed_at or clock.now()

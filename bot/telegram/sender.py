@@ -19,6 +19,14 @@ How it works
   `failed` with the error kept. Edits wait until the message they edit has been sent.
 - Wake-up: a commit that added Outbox rows in this process wakes the sender at once (a
   SQLAlchemy session hook); rows queued by other processes are seen within `poll_interval`.
+- Several processes: every process runs a sender, but it claims and sends only while
+  `may_send()` (the Runtime gives it `Leadership.is_leader`): Telegram's limits are per bot, and
+  one pacer in one process is the simplest budget that cannot be exceeded (README, "Several
+  processes"). Claims carry `claimed_by` (this process): finishing or renewing a row that another
+  process has claimed since (our claim ran out while we were paused) changes nothing. A sender
+  that stops leading gives its claimed-but-unsent rows back; a new leader waits until the last
+  send recorded is one group interval old, so the old leader's last sends still count against the
+  limits (after a crash the lease has long run out; after a graceful hand-over it is ~1 s).
 
 Payloads: see bot/services/outbox.py. One extension: `"if_open": <DutyInstance id>` skips the
 message (state `skipped`) when that instance is no longer open or already has enough check-ins by
@@ -174,6 +182,9 @@ class Sender:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._remove_listener: Callable[[], None] | None = None
+        self.may_send: Callable[[], bool] = lambda: True
+        self.holder = "sender"  # claimed_by; the Runtime sets the process's holder id
+        self._sending = False  # may_send() at the last look
 
     # --- public ---------------------------------------------------------------------------------
     def wake(self) -> None:
@@ -212,10 +223,13 @@ class Sender:
                     await self._idle(stop, self._next_wait())
                     continue
                 pending = self._start_claim()
-                for row in claimed:
+                for n, row in enumerate(claimed):
                     if stop.is_set():
                         break
                     await self.pacer.acquire()
+                    if not self.may_send():  # stopped leading meanwhile: give the rest back
+                        await self._give_back([r.id for r in claimed[n:]])
+                        break
                     task = asyncio.create_task(self._send(row), name=f"outbox-{row.id}")
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
@@ -231,6 +245,8 @@ class Sender:
         most = self._priority_ceiling()
 
         async def claim() -> list[_Claimed] | None:
+            if not await self._leading():
+                return []
             if free <= 0:
                 return []
             try:
@@ -243,6 +259,27 @@ class Sender:
             return rows
 
         return asyncio.create_task(claim(), name="outbox-claim")
+
+    async def _leading(self) -> bool:
+        leading = self.may_send()
+        if leading and not self._sending:  # just elected: let the old leader's last sends age out
+            try:
+                last = await asyncio.to_thread(self._last_sent_at)
+            except Exception:
+                last = clock.now()
+            age = (clock.now() - last).total_seconds() if last is not None else self.group_interval
+            wait = min(self.group_interval, max(0.0, self.group_interval - age))
+            self.pacer.next_at = max(self.pacer.next_at, time.monotonic() + wait)
+        self._sending = leading
+        return leading
+
+    async def _give_back(self, ids: list[int]) -> None:
+        for row_id in ids:
+            self._in_flight.pop(row_id, None)
+        try:
+            await asyncio.to_thread(self._release, ids)
+        except Exception:  # they are taken again when their claim runs out
+            log.warning("giving back outbox rows failed", exc_info=True)
 
     def _held_chats(self) -> list[int]:
         now = time.monotonic()
@@ -319,7 +356,7 @@ class Sender:
             claimed_ids = list(s.exec(
                 update(Outbox)
                 .where(Outbox.id.in_(list(chosen.values())), ready)  # type: ignore[union-attr]
-                .values(state="sending", claimed_until=now + timedelta(seconds=self.lease),
+                .values(state="sending", claimed_by=self.holder, claimed_until=now + timedelta(seconds=self.lease),
                         attempts=Outbox.attempts + 1)
                 .returning(Outbox.id)
             ).scalars())  # type: ignore[call-overload]
@@ -330,20 +367,29 @@ class Sender:
             return sorted((_Claimed(r.id, r.chat_id, dict(r.payload), r.attempts, r.priority) for r in rows),
                           key=lambda r: order[r.id])
 
+    def _last_sent_at(self) -> datetime | None:
+        from sqlalchemy import func
+
+        with self.store.session() as s:
+            return s.exec(select(func.max(Outbox.sent_at))).one()
+
     def _extend(self, ids: list[int]) -> None:
         until = clock.now() + timedelta(seconds=self.lease)
         with self.store.session() as s:
-            s.exec(update(Outbox).where(Outbox.id.in_(ids), Outbox.state == "sending")  # type: ignore[union-attr]
+            s.exec(update(Outbox).where(Outbox.id.in_(ids), Outbox.state == "sending",  # type: ignore[union-attr]
+                                        Outbox.claimed_by == self.holder)
                    .values(claimed_until=until))  # type: ignore[call-overload]
 
     def _release(self, ids: list[int]) -> None:
         with self.store.session() as s:
-            s.exec(update(Outbox).where(Outbox.id.in_(ids), Outbox.state == "sending")  # type: ignore[union-attr]
+            s.exec(update(Outbox).where(Outbox.id.in_(ids), Outbox.state == "sending",  # type: ignore[union-attr]
+                                        Outbox.claimed_by == self.holder)
                    .values(state="pending", claimed_until=None, attempts=Outbox.attempts - 1))  # type: ignore[call-overload]
 
     def _finish(self, row_id: int, **values: Any) -> None:
         with self.store.session() as s:
-            s.exec(update(Outbox).where(Outbox.id == row_id).values(claimed_until=None, **values))  # type: ignore[call-overload]
+            s.exec(update(Outbox).where(Outbox.id == row_id, Outbox.claimed_by == self.holder)
+                   .values(claimed_until=None, **values))  # type: ignore[call-overload]
 
     def _edit_target(self, outbox_id: int) -> tuple[str, int | None, int]:
         with self.store.session() as s:

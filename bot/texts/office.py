@@ -50,6 +50,17 @@ STATUS_TOTAL = "共 {count} 项：已完成 {done}，逾期完成 {late}，待�
 UNFILED_HEAD = "未归档佐证 / unfiled evidence（发送超过 24 小时仍未归入任何职责，共 {count} 份）："
 UNFILED_HEADERS = ["单位", "姓名", "发送时间", "说明", "文件", "SHA-256"]
 STATUS_EMPTY = "没有符合条件的职责实例 / no duty instances match"
+SYSTEM_HEADERS = ("项目 / field", "值 / value")
+SYSTEM_NO_LEADER = "无（租约已过期，等待接管）/ none (lease expired, a follower takes over)"
+SYSTEM_FIELDS = {
+    "leader": "主进程 / leader",
+    "epoch": "任期 / epoch",
+    "lease_expires_at": "租约到期 / lease expires",
+    "outbox_pending": "待发消息 / outbox pending",
+    "inbox_pending": "待处理更新 / inbox pending",
+    "outbox_claims": "发送中 / sending: {holder}",
+    "inbox_claims": "处理中 / handling: {holder}",
+}
 STATUS_NAMES = {"open": "待报告", "done": "已完成", "late": "逾期完成", "missed": "未完成", "excused": "已免除"}
 
 # -- the command menu (setMyCommands, office people) ---------------------------------------------------

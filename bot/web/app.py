@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.telegram.context import BotContext
 from bot.web import errors, render, security, views
-from bot.web.context import CTX, ON_OUTBOX
+from bot.web.context import CTX, LEADERSHIP, ON_OUTBOX
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
@@ -24,11 +24,14 @@ MAX_UPLOAD = 20 * 1024 * 1024  # a warning's photo
 SHUTDOWN = 5.0  # seconds requests still running get when the process stops (live boards end at once)
 
 
-def create_app(ctx: BotContext, *, on_outbox: Callable[[], None] | None = None) -> web.Application:
+def create_app(ctx: BotContext, *, on_outbox: Callable[[], None] | None = None,
+               leadership: object | None = None) -> web.Application:
     app = web.Application(middlewares=[errors.middleware, security.middleware], client_max_size=MAX_UPLOAD)
     app[CTX] = ctx
     if on_outbox is not None:
         app[ON_OUTBOX] = on_outbox
+    if leadership is not None:
+        app[LEADERSHIP] = leadership
     app[security.SIGNIN_LIMIT] = security.RateLimit()
     found = views.modules()
     render.setup(app, views.nav(found))
@@ -58,10 +61,11 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 class WebServer:
-    def __init__(self, ctx: BotContext, listen: str, *, on_outbox: Callable[[], None] | None = None):
+    def __init__(self, ctx: BotContext, listen: str, *, on_outbox: Callable[[], None] | None = None,
+                 leadership: object | None = None):
         self.ctx = ctx
         self.host, self.port = parse_listen(listen)
-        self.app = create_app(ctx, on_outbox=on_outbox)
+        self.app = create_app(ctx, on_outbox=on_outbox, leadership=leadership)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:

@@ -15,6 +15,8 @@ from bot.telegram.context import BotContext
 CTX = web.AppKey("ctx", BotContext)
 # Called after a view queued messages (the process's sender wakes up instead of polling).
 ON_OUTBOX = web.AppKey("on_outbox", Callable[[], None])
+# The bot's Leadership when the console runs in a bot process (/healthz says whether it leads).
+LEADERSHIP = web.AppKey("leadership", object)
 
 T = TypeVar("T")
 

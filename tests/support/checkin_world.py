@@ -25,7 +25,8 @@ OFFICE_TG = 3001
 BOUND = {LEADER: LEADER_TG, OTHER: OTHER_TG, OFFICE: OFFICE_TG}
 
 
-CATALOGUE_TABLES = {"unit", "person", "duty"}
+# the leader lease too: a running bot keeps leading across tests
+CATALOGUE_TABLES = {"unit", "person", "duty", "leaderlease"}
 
 
 def wipe(store, keep: set[str] = CATALOGUE_TABLES) -> None:
@@ -84,3 +85,19 @@ def jpeg(color=(200, 30, 30), size=(64, 48), taken: str | None = None) -> bytes:
     else:
         img.save(buf, "JPEG")
     return buf.getvalue()
+
+
+def open_now(store, person_id: str, duty_id: str, period: str = "2026-11",
+             due_in: timedelta = timedelta(days=5)) -> int:
+    """An instance open since yesterday (by the process clock), due in `due_in`, closing 3 days later."""
+    from bot import clock
+
+    now = clock.now()
+    return make_instance(store, person_id, duty_id, period, due=now + due_in, opens=now - timedelta(days=1),
+                         closes=now + due_in + timedelta(days=3))
+
+
+def rows_of(store, model, *where) -> list:
+    """Rows of `model` matching `where`."""
+    with store.session() as s:
+        return list(s.exec(select(model).where(*where)))

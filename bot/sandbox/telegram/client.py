@@ -150,10 +150,10 @@ class _Calls:
 
     def send_photo(self, user_id: int, data: bytes, caption: str | None = None, media_group_id: str | None = None,
                    *, first_name: str | None = None, username: str | None = None,
-                   chat_id: int | None = None) -> Any:
+                   chat_id: int | None = None, reply_to_message_id: int | None = None) -> Any:
         """A photo message with Telegram's PhotoSize ladder (largest = these bytes). -> update_id"""
         fields = _user_fields(user_id, first_name, username, chat_id)
-        fields.update(caption=caption, media_group_id=media_group_id)
+        fields.update(caption=caption, media_group_id=media_group_id, reply_to_message_id=reply_to_message_id)
         return self._call("POST", "/photo", data=_form(fields), files=[("photo", ("photo.jpg", data, "image/jpeg"))],
                           then=lambda r: r["update_id"])
 

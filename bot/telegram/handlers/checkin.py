@@ -1,5 +1,6 @@
 """Check-ins from Telegram: the reminder's buttons (r:…), photos, albums and documents sent at any
-time, and a short answer to anything else a leader sends. Plus the background worker that settles
+time (a reply to a reminder or digest files them there), corrections from a confirmation's buttons
+(r:move / r:mv 改为其他职责, r:undo / r:undone 撤回), and a short answer to anything else a leader sends. Plus the background worker that settles
 albums and downloads evidence files (also the 叫应 reports' photos: every Download row).
 
 The message handler is a catch-all for private chats, so this module registers late (ORDER 95):
@@ -18,7 +19,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot import clock
-from bot.services import checkins, evidence
+from bot.services import checkins, corrections, evidence
 from bot.services.checkins import Incoming
 from bot.telegram.access import current_person
 from bot.telegram.context import BotContext, get_ctx
@@ -66,8 +67,15 @@ def to_incoming(update: Update, message: Message) -> Incoming:
             attachments.append(_file("document", message.document, "application/octet-stream"))
         elif message.video:
             attachments.append(_file("video", message.video, "video/mp4"))
+    replied = message.reply_to_message
+    reply_to, reply_buttons = None, ()
+    if replied is not None and replied.from_user and replied.from_user.is_bot:
+        reply_to = replied.message_id
+        markup = replied.reply_markup.inline_keyboard if replied.reply_markup else ()
+        reply_buttons = tuple(b.callback_data for row in markup for b in row if isinstance(b.callback_data, str))
     return Incoming(update_id=update.update_id, chat_id=message.chat.id, text=message.text or message.caption or "",
-                    media_group_id=message.media_group_id, attachments=tuple(attachments), unsupported=unsupported)
+                    media_group_id=message.media_group_id, attachments=tuple(attachments), unsupported=unsupported,
+                    reply_to=reply_to, reply_buttons=reply_buttons)
 
 
 async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -114,6 +122,14 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 return checkins.pick(s, person, numbers[0], numbers[1], now, ctx.schedule.tz)
             if action == "drop" and len(numbers) == 1:
                 return checkins.drop(s, person, numbers[0], now)
+            if action == "move" and len(numbers) == 1:
+                return corrections.ask_move(s, person, chat_id, numbers[0], query.id, now)
+            if action == "mv" and len(numbers) == 2:
+                return corrections.move(s, person, numbers[0], numbers[1], now, ctx.schedule.tz).toast
+            if action == "undo" and len(numbers) == 1:
+                return corrections.ask_withdraw(s, person, chat_id, numbers[0], query.id, now)
+            if action == "undone" and len(numbers) == 1:
+                return corrections.withdraw(s, person, numbers[0], now, ctx.schedule.tz).toast
         return T.BAD_BUTTON
 
     toast = await asyncio.to_thread(work)
