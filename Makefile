@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/dutybot run
+	$(BIN)/dutybot run $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -57,5 +57,12 @@ def test_clock_start_is_refused_against_the_real_telegram(env, capsys, monkeypat
     assert main(["--duties", str(EXAMPLE), "run", "--clock-start", "2026-11-30T08:59:50+08:00"]) == 1
     assert "real Telegram" in capsys.readouterr().err
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://127.0.0.1:9/bot")
-    assert main(["--duties", str(EXAMPLE), "run", "--clock-start", "2026-11-30T08:59:50"]) == 1
-    assert "时区" in capsys.readouterr().err
+    assert main(["--duties", str(EXAMPLE), "run", "--clock-start", "11/30 08:59"]) == 1
+    assert "时间格式错误" in capsys.readouterr().err
+
+
+def test_clock_start_without_an_offset_is_local_time():
+    from bot.cli.run import parse_clock
+
+    assert parse_clock("2026-12-24T08:59").isoformat() == "2026-12-24T08:59:00+08:00"
+    assert parse_clock("2026-12-24T08:59:00+00:00").isoformat() == "2026-12-24T08:59:00+00:00"

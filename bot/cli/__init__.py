@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         modules.append(importlib.import_module(f"{__name__}.{info.name}"))
     for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 50), m.__name__)):
-        module.register(sub)
+        if hasattr(module, "register"):  # helpers of a command (sandbox_mode) have none
+            module.register(sub)
     return parser
 
 

@@ -7,8 +7,8 @@ import logging
 import os
 import signal
 import sys
-from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot import clock
 from bot.cli.context import CommandError
@@ -18,7 +18,6 @@ from bot.texts import common as T
 from .args import MAX_DATE, MIN_DATE, bounded_int
 
 ORDER = 40
-SANDBOX_TOKEN = "1000000001:SANDBOX-local-token"
 
 
 def register(sub) -> None:
@@ -29,7 +28,7 @@ def register(sub) -> None:
                    help="webhook 监听地址 / where the webhook endpoint listens (default 0.0.0.0:8443)")
     p.add_argument("--clock-start", metavar="ISO8601",
                    help="演示/测试用：把进程时钟调到此刻 / shift the process clock (demos and tests only; "
-                        "refused against the real Telegram API), e.g. 2026-11-30T08:59:50+08:00")
+                        "refused against the real Telegram API), e.g. 2026-11-30T08:59:50+08:00 or 2026-12-24T08:59 (local time)")
     p.add_argument("--sandbox-port", type=bounded_int(0, 65535), default=8081,
                    help="无 BOT_TOKEN 时本地沙盒端口 / local sandbox port when there is no token (0: any free port)")
     p.add_argument("--no-catch-up", action="store_true", help="启动时不补发 / skip the catch-up on start")
@@ -37,13 +36,14 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def parse_clock(value: str) -> datetime:
+def parse_clock(value: str, tz: str = "Asia/Shanghai") -> datetime:
+    """ISO 8601; without an offset the time is local (`tz`, the TZ setting), as a demo means it."""
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"--clock-start 时间格式错误 / bad time: {value!r} (例 e.g. 2026-11-30T08:59:50+08:00)") from None
+        raise CommandError(f"--clock-start 时间格式错误 / bad time: {value!r} (例 e.g. 2026-12-24T08:59)") from None
     if when.tzinfo is None:
-        raise CommandError("--clock-start 需要时区 / needs a timezone, e.g. 2026-11-30T08:59:50+08:00")
+        when = when.replace(tzinfo=ZoneInfo(tz))
     if not MIN_DATE <= when.date() <= MAX_DATE:
         raise CommandError(TC.DATE_RANGE.format(low=MIN_DATE, high=MAX_DATE, value=value))
     return when
@@ -63,7 +63,7 @@ def run(args, ctx) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = ctx.settings
     if args.clock_start is not None:
-        when = parse_clock(args.clock_start)
+        when = parse_clock(args.clock_start, settings.tz)
         if settings.bot_token and settings.uses_real_telegram:
             raise CommandError("--clock-start 不能用于真实的 Telegram / refused against the real Telegram API: "
                                "it is for the sandbox and tests only")
@@ -84,16 +84,10 @@ async def _main(args, ctx, settings, catalog, listen) -> int:
 
     sandbox = None
     if not settings.bot_token:
-        from bot.sandbox.telegram import Limits, Sandbox
+        from bot.cli.sandbox_mode import start_sandbox
 
-        sandbox = Sandbox(limits=Limits(), token=None, allow_unknown_chats=True)
-        try:
-            await sandbox.start("127.0.0.1", args.sandbox_port)
-        except OSError:
-            await sandbox.start("127.0.0.1", 0)  # the default port is taken: any free one
-        settings = replace(settings, bot_token=SANDBOX_TOKEN, api_base_url=sandbox.base_url,
-                           file_base_url=sandbox.base_file_url)
-        print(T.RUN_SANDBOX_BANNER.format(base_url=sandbox.base_url, control_url=sandbox.control_url), flush=True)
+        sandbox, settings = await start_sandbox(settings, ctx.store, catalog, args.sandbox_port,
+                                                clock_shifted=bool(args.clock_start))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -6,9 +6,9 @@ told in memory, plus a control API to act as the people on the other side:
 
 - ``bot.sandbox.telegram``: the Telegram Bot API (unmodified python-telegram-bot talks to it) and
   the browser chat page ``dutybot run`` serves when there is no BOT_TOKEN;
-- ``bot.sandbox.voice``: the voice-call/SMS provider used by 叫应 escalations.
+- ``bot.sandbox.voice``: the voice-call/SMS provider of 叫应 escalations (added by the 叫应 work).
 
 They sit beside the adapters (``bot.telegram``, ``bot.web``, ``bot.cli``), not inside them: the
 adapters must work unchanged against the real service, and nothing in the product imports a
-sandbox except the CLI's sandbox mode.
+sandbox except the CLI (`dutybot run` without a token, `dutybot demo`).
 """

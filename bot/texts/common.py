@@ -39,11 +39,14 @@ COMMAND_HELP = "使用说明"
 
 # --- `dutybot run` ------------------------------------------------------------------------------
 RUN_SANDBOX_BANNER = (
-    "未设置 BOT_TOKEN：机器人正在连接本地 Telegram 沙盒（不会发送任何真实消息）。\n"
-    "No BOT_TOKEN set: the bot is running against the local Telegram sandbox (no real messages are sent).\n"
+    "在浏览器中打开 / open in a browser:  {page_url}\n"
+    "  未设置 BOT_TOKEN：机器人正连接本地 Telegram 沙盒，在网页里选一个人即可以他的身份聊天（不会发送任何真实消息）。\n"
+    "  No BOT_TOKEN set: the bot runs against the local Telegram sandbox; choose a person on the page to chat as them.\n"
     "  Bot API:     {base_url}\n"
-    "  控制 control: {control_url}  (act as a user: POST {control_url}/text {{\"user_id\": 1001, \"text\": \"/help\"}})"
+    "  控制 control: {control_url}  (for scripts; see bot/sandbox/telegram/__init__.py)"
 )
+SANDBOX_OFFICE_GROUP = "安委办工作群"
+SANDBOX_BOT_NAME = "安全生产履职助手"
 RUN_READY = "dutybot 已启动 / ready: {mode}, {jobs} 个调度任务 scheduler jobs, 数据库 database {db}"
 RUN_WEB = "网页工作台 / web console: {url}（登录链接使用 / sign-in links use {base}）"
 RUN_WEB_FAILED = ("网页工作台无法监听 / the web console cannot listen on WEB_LISTEN={listen}: {error}；"

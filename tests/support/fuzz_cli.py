@@ -305,17 +305,21 @@ def commands(world: CliWorld) -> dict[str, st.SearchStrategy[list[str]]]:
                     .map(lambda a: ["verify", *a]),
         "import-list": st.tuples(p, _options(("--out", p))).map(lambda t: ["import-list", t[0], *t[1]]),
         # Only arguments these must refuse: with good ones they would start serving.
-        "run": st.tuples(junk_text.filter(_not_a_moment_with_zone), _options(("--listen", junk_text)))
+        "run": st.tuples(junk_text.filter(_refused_clock), _options(("--listen", junk_text)))
                  .map(lambda t: ["run", "--clock-start", t[0], *t[1]]),
         "demo": floats.map(lambda v: ["demo", "--lead", v]),
     }
 
 
-def _not_a_moment_with_zone(text: str) -> bool:
+def _refused_clock(text: str) -> bool:
+    """--clock-start values `run` must refuse (any other would start the bot): not a date-time, or
+    one outside the years the product accepts."""
     from datetime import datetime
 
+    from bot.cli.args import MAX_DATE, MIN_DATE
+
     try:
-        return datetime.fromisoformat(text).tzinfo is None
+        return not MIN_DATE <= datetime.fromisoformat(text).date() <= MAX_DATE
     except ValueError:
         return True
 

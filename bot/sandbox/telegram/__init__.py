@@ -19,8 +19,12 @@ From synchronous code: ``with Sandbox().run_in_thread() as sb:`` (own loop, daem
 
     python -m bot.sandbox.telegram --port 8081 [--no-limits] [--token T] [--allow-unknown-chats]
 
-prints ``{"base_url": ..., "base_file_url": ..., "control_url": ...}`` on one line and serves until
-SIGTERM/SIGINT.
+prints ``{"base_url": ..., "base_file_url": ..., "control_url": ..., "page_url": ...}`` on one line
+and serves until SIGTERM/SIGINT.
+
+People use it through the chat page at ``page_url`` (``/``): a Telegram-like web chat where one
+plays a user per browser tab (page.py; ``dutybot run`` without a token gives it the people of
+duties.yaml, bound through the bot's invite flow: bot/cli/sandbox_mode.py).
 
 Bot API served (Telegram's JSON shapes and error texts): getMe, logOut, close, getUpdates (long
 poll, offset, limit, allowed_updates; 409 while a webhook is set or when a newer poll starts),

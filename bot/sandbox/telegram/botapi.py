@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .files import MAX_DOWNLOAD_BYTES, StoredFile, image_size, photo_ladder
 from .formatting import EntityParseError, parse_text, utf16_len
 from .params import ApiError, Params, Upload, bad_request
-from .world import Chat, MessageRecord, now_ts
+from .world import Chat, MessageRecord, commands_key, now_ts
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -570,8 +570,7 @@ class BotApi:
 
     @staticmethod
     def _commands_key(p: Params) -> str:
-        scope = p.json("scope") or {"type": "default"}
-        return f"{sorted(scope.items())}|{p.str('language_code', '')}"
+        return commands_key(p.json("scope"), p.str("language_code", ""))
 
     async def m_setMyCommands(self, p: Params) -> bool:
         commands = p.json("commands")

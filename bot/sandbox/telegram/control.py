@@ -195,14 +195,19 @@ class ControlApi:
             body = {"reply_to_message": quoted, **body}
         record = self.world.new_user_message(chat, user, body)
         update = await self.world.updates.push({"message": record.data})
+        await self.world.touch()  # the chat page shows what was sent at once
         return update, record.data
 
     # --- what users send ----------------------------------------------------------------------
 
     async def text(self, request: web.Request) -> dict:
         fields, _ = await _body(request)
+        return await self.send_text(fields)
+
+    async def send_text(self, fields: dict) -> dict:
+        """A user types a message (fields: user_id, text, optional chat_id, reply_to_message_id, names)."""
         text = fields.get("text")
-        if not text:
+        if not text or not str(text).strip():
             raise ControlError("text is required")
         body: dict[str, Any] = {"text": text}
         entities = detect_entities(text)

@@ -327,3 +327,94 @@ class _MarkdownParser:
         if self.v2:
             return f"Can't find end of {name} entity at byte offset {offset}"
         return f"Can't find end of the entity starting at byte offset {offset}"
+
+
+# --- entities back to HTML, for the chat page ------------------------------------------------
+
+# The only tags the chat page ever shows: Telegram's own formatting. Text is escaped and links
+# keep only safe schemes, so whatever a bot sends cannot inject markup or script into the page.
+_TAGS = {
+    "bold": ("<b>", "</b>"), "italic": ("<i>", "</i>"), "underline": ("<u>", "</u>"),
+    "strikethrough": ("<s>", "</s>"), "spoiler": ('<span class="tg-spoiler">', "</span>"),
+    "code": ("<code>", "</code>"), "blockquote": ("<blockquote>", "</blockquote>"),
+    "expandable_blockquote": ("<blockquote>", "</blockquote>"),
+    "mention": ('<span class="tg-mention">', "</span>"), "hashtag": ('<span class="tg-mention">', "</span>"),
+    "text_mention": ('<span class="tg-mention">', "</span>"),
+}
+_SAFE_LINK = re.compile(r"^(https?://|tg://|mailto:)", re.IGNORECASE)
+
+
+def _attr(value: str) -> str:
+    from html import escape
+
+    return escape(value, quote=True)
+
+
+def _open_tag(entity: dict, text: str) -> tuple[str, str]:
+    kind = entity.get("type")
+    if kind in _TAGS:
+        return _TAGS[kind]
+    if kind == "pre":
+        language = entity.get("language")
+        code = f'<code class="language-{_attr(language)}">' if language else "<code>"
+        return f"<pre>{code}", "</code></pre>"
+    if kind in ("url", "text_link", "email"):
+        href = entity.get("url") if kind == "text_link" else text
+        if kind == "email":
+            href = f"mailto:{text}"
+        elif kind == "url" and not _SAFE_LINK.match(href or ""):
+            href = f"http://{href}"
+        if href and _SAFE_LINK.match(href):
+            return f'<a href="{_attr(href)}" target="_blank" rel="noopener noreferrer">', "</a>"
+        return "", ""
+    if kind == "bot_command":  # Telegram clients send a command when it is tapped
+        return f'<a href="#" class="tg-command" data-command="{_attr(text)}">', "</a>"
+    return "", ""  # custom_emoji, cashtag, phone_number…: shown as plain text
+
+
+def entities_to_html(text: str, entities: list[dict] | None) -> str:
+    """Plain text + entities (UTF-16 offsets) as HTML with only Telegram's formatting tags.
+    Entities nest as Telegram sends them; one that overlaps another is closed and reopened."""
+    from html import escape
+
+    units = text.encode("utf-16-le")
+    size = len(units) // 2
+
+    def piece(start: int, end: int) -> str:
+        return units[2 * start:2 * end].decode("utf-16-le", errors="replace")
+
+    spans = []
+    for order, ent in enumerate(entities or []):
+        try:
+            start, length = int(ent["offset"]), int(ent["length"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        end = min(start + length, size)
+        if 0 <= start < end:
+            spans.append((start, end, order, _open_tag(ent, piece(start, end))))
+    spans.sort(key=lambda s: (s[0], -s[1], s[2]))
+    bounds = sorted({0, size, *(s[0] for s in spans), *(s[1] for s in spans)})
+    out: list[str] = []
+    stack: list[tuple[int, int, int, tuple[str, str]]] = []
+    pending = list(spans)
+    for i, pos in enumerate(bounds):
+        closing = [s for s in stack if s[1] <= pos]
+        if closing:
+            # Close down to the deepest one that ends here; reopen those still running.
+            depth = min(stack.index(s) for s in closing)
+            reopen = [s for s in stack[depth:] if s[1] > pos]
+            for s in reversed(stack[depth:]):
+                out.append(s[3][1])
+            del stack[depth:]
+            for s in reopen:
+                out.append(s[3][0])
+                stack.append(s)
+        while pending and pending[0][0] == pos:
+            s = pending.pop(0)
+            out.append(s[3][0])
+            stack.append(s)
+        if i + 1 < len(bounds):
+            out.append(escape(piece(pos, bounds[i + 1]), quote=False))
+    for s in reversed(stack):
+        out.append(s[3][1])
+    return "".join(out)

@@ -17,6 +17,7 @@ from .botapi import BotApi
 from .control import ControlApi
 from .faults import FaultInjector
 from .limits import Limits, RateLimiter
+from .page import ChatPage
 from .params import ApiError, read_params
 from .webhook import WebhookDelivery
 from .world import World
@@ -69,6 +70,7 @@ class Sandbox:
         )
         self.api = BotApi(self)
         self.control = ControlApi(self)
+        self.page = ChatPage(self)  # the browser chat at "/"
         self.requests: Counter[str] = Counter()
         self.errors: Counter[int] = Counter()
         self.closing = False
@@ -98,8 +100,13 @@ class Sandbox:
     def control_url(self) -> str:
         return f"{self.url}/_sandbox"
 
+    @property
+    def page_url(self) -> str:
+        return f"{self.url}/"
+
     def urls(self) -> dict:
-        return {"base_url": self.base_url, "base_file_url": self.base_file_url, "control_url": self.control_url}
+        return {"base_url": self.base_url, "base_file_url": self.base_file_url, "control_url": self.control_url,
+                "page_url": self.page_url}
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -108,6 +115,7 @@ class Sandbox:
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         self.control.add_routes(app.router, "/_sandbox")
+        self.page.add_routes(app.router)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> Sandbox:
@@ -134,8 +142,7 @@ class Sandbox:
             self._closing_event.set()
         async with self.world.updates.changed:  # long polls answer now instead of at their timeout
             self.world.updates.changed.notify_all()
-        async with self.world.changed:
-            self.world.changed.notify_all()
+        await self.world.touch()  # waiters on a change (control API, chat page feeds) answer now
         await self.webhook.close()
         await self._runner.cleanup()
         self._runner = None
@@ -165,6 +172,7 @@ class Sandbox:
     async def reset(self) -> None:
         """Back to the state right after construction (update ids and message cursors keep growing)."""
         self.world.reset()
+        self.page.forget()
         self.world.allow_unknown_chats = self.initial_allow_unknown_chats
         self.limiter.set_limits(self.initial_limits)
         self.limiter.reset_stats()

@@ -23,6 +23,14 @@ def now_ts() -> int:
     return int(time.time())
 
 
+def commands_key(scope: dict | None, language_code: str | None = "") -> str:
+    """Where setMyCommands files a menu: its scope (chat ids as integers) and language."""
+    scope = dict(scope or {"type": "default"})
+    if "chat_id" in scope and str(scope["chat_id"]).lstrip("-").isdigit():
+        scope["chat_id"] = int(scope["chat_id"])
+    return f"{sorted(scope.items())}|{language_code or ''}"
+
+
 @dataclass
 class MessageRecord:
     chat_id: int
@@ -262,6 +270,20 @@ class World:
             else:
                 chat = self.add_group(chat_ref)
         return chat
+
+    def commands_for(self, chat: Chat, user_id: int | None = None) -> list[dict]:
+        """The command menu a Telegram client shows in this chat: the narrowest scope that has one."""
+        private = chat.type == "private"
+        scopes = [{"type": "chat", "chat_id": chat.id}]
+        if not private and user_id is not None:
+            scopes.insert(0, {"type": "chat_member", "chat_id": chat.id, "user_id": user_id})
+        scopes.append({"type": "all_private_chats"} if private else {"type": "all_group_chats"})
+        scopes.append({"type": "default"})
+        for scope in scopes:
+            found = self.commands.get(commands_key(scope))
+            if found:
+                return found
+        return []
 
     # --- messages ---
 
