@@ -146,7 +146,9 @@ def main() -> int:
     tallies = []
     for name in names:
         print(f"… {name}: {share / 60:.1f} min", flush=True)
-        tallies.append(SURFACES[name](share, args.seed))
+        t = SURFACES[name](share, args.seed)
+        tallies.append(t)
+        print(f"  {t.tried} inputs, {len(t.failures)} failures", flush=True)
     print(f"\nfuzz run: {args.minutes:g} min, seed {args.seed}")
     print(f"{'surface':<9} {'inputs':>7} {'failures':>9} {'inputs/s':>9}")
     for t in tallies:
