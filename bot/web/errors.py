@@ -53,6 +53,17 @@ class NotFound(Exception):
         self.message = message
 
 
+MAX_ID = 2**63 - 1  # the store's BIGINT: a longer number names no row (and would overflow the driver)
+
+
+def row_id(request: web.Request, not_found: str = "") -> int:
+    """The `{id}` of the path as a row id; NotFound when it cannot be one."""
+    value = request.match_info["id"]
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+        raise NotFound(not_found)
+    return int(value)
+
+
 @web.middleware
 async def middleware(request: web.Request, handler) -> web.StreamResponse:
     try:

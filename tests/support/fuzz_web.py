@@ -31,7 +31,7 @@ from support.fuzz_cli import CONTROL, store_checksum
 from support.fuzz_updates import ErrorLog, LoopThread
 
 LEADER, OTHER_LEADER, OFFICE = "王海涛", "赵明", "孙丽"
-MAY_CHANGE = {"auditlog", "websession"}  # a refusal is audited; a session's last_seen is touched
+MAY_CHANGE = {"auditlog", "websession", "leaderlease"}  # a refusal is audited; a session's last_seen is touched
 _PLACEHOLDER = re.compile(r"\{[^}]+\}")
 QUERY_KEYS = ["period", "unit", "page", "q", "from", "to", "status", "kind", "quarter", "year", "format", "sort",
               "person", "level", "all", "after", "before", "id", "month", "duty"]
