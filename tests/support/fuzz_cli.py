@@ -335,4 +335,5 @@ def argv(world: CliWorld, only: str | None = None) -> st.SearchStrategy[list[str
     table = commands(world)
     body = table[only] if only else st.one_of(*table.values(), st.lists(junk_text, max_size=4))
     duties = st.one_of(st.just([]), st.just([]), st.just([]), paths(world).map(lambda v: ["--duties", v]))
-    return st.tuples(duties, body).map(lambda t: [*t[0], *t[1]])
+    # No NUL: a real command line cannot carry one (execve), only an in-process call could.
+    return st.tuples(duties, body).map(lambda t: [a.replace("\x00", "") for a in (*t[0], *t[1])])
