@@ -19,6 +19,7 @@ periods of one duty (`frequency_periods`):
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -211,3 +212,70 @@ def frequency_periods(f: Frequency, start: date, end: date, seasons: dict[str, S
         yield from (p for p in periods_between(f.every, start, end) if p.key.endswith(f.which))
     else:
         yield from (_with_due(p, f) for p in periods_between(f.every, start, end))
+
+
+class MalformedPeriod(ValueError):
+    """A period key that looks like one (it starts with a year) but names no period."""
+
+    def __init__(self, key: str, why: str, why_en: str):
+        super().__init__(f"{key!r}: {why_en}")
+        self.key, self.why, self.why_en = key, why, why_en
+
+
+_KEY = re.compile(r"(?P<year>[0-9]{4})(?:-(?:(?P<q>Q[0-9]+)|(?P<h>H[0-9]+)|(?P<w>W[0-9]+)|(?P<b>[BT][0-9]+)"
+                  r"|(?P<m>[0-9]{1,2})(?:-(?:(?P<d>[0-9]{1,2})|(?P<mh>H[0-9]+)))?|(?P<name>[^\x00-\x7f]+)))?"
+                  r"(?:#(?P<part>[0-9]+))?")
+MIN_YEAR, MAX_YEAR = 1900, 2100
+
+
+def looks_like_period(key: str) -> bool:
+    """Keys starting with a number are periods (2026-11); anything else may be a task id."""
+    return key[:1].isdigit()
+
+
+def check_key(key: str) -> str:
+    """The kind of a period key (day, xun, half-month, week, month, block, quarter, half, year, named); raises
+    MalformedPeriod naming what is wrong with one that cannot be (2026-13, 2026-Q5, 2026-02-30)."""
+    m = _KEY.fullmatch(key)
+    if m is None:
+        raise MalformedPeriod(key, "无法识别的写法", "not a period key")
+    year = int(m["year"])
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise MalformedPeriod(key, f"年份须在 {MIN_YEAR}–{MAX_YEAR}", f"the year must be {MIN_YEAR}-{MAX_YEAR}")
+    if m["q"] is not None:
+        _within(key, int(m["q"][1:]), 1, 4, "季度", "quarter")
+        return "quarter"
+    if m["h"] is not None:
+        _within(key, int(m["h"][1:]), 1, 2, "半年", "half")
+        return "half"
+    if m["w"] is not None:
+        weeks = date(year, 12, 28).isocalendar().week
+        _within(key, int(m["w"][1:]), 1, weeks, "周", "ISO week")
+        return "week"
+    if m["b"] is not None:  # two- and four-month blocks
+        _within(key, int(m["b"][1:]), 1, 6 if m["b"][0] == "B" else 3, "月块", "month block")
+        return "block"
+    if m["name"] is not None:  # a holiday check (2026-春节) or a season (2026-汛期前): named in the catalogue
+        return "named"
+    if m["m"] is None:
+        return "year"
+    month = int(m["m"])
+    _within(key, month, 1, 12, "月份", "month")
+    if m["mh"] is not None:
+        _within(key, int(m["mh"][1:]), 1, 2, "半月", "half-month")
+        return "half-month"
+    if m["d"] is None:
+        return "month"
+    if len(m["d"]) == 1:
+        _within(key, int(m["d"]), 1, 3, "旬", "xun (1-3)")
+        return "xun"
+    try:
+        date(year, month, int(m["d"]))
+    except ValueError:
+        raise MalformedPeriod(key, "没有这一天", "no such day") from None
+    return "day"
+
+
+def _within(key: str, value: int, low: int, high: int, zh: str, en: str) -> None:
+    if not low <= value <= high:
+        raise MalformedPeriod(key, f"{zh}须在 {low}–{high} 之间", f"{en} must be {low}-{high}")

@@ -14,8 +14,10 @@ import pkgutil
 import sys
 
 from bot.config import Settings
+from bot.texts import cli as T
 
 from .context import CommandError, Context
+from .paths import reason
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = []
     for info in pkgutil.iter_modules(__path__):
-        if info.name in ("args", "context", "output"):
+        if info.name in ("args", "context", "output", "paths"):
             continue
         modules.append(importlib.import_module(f"{__name__}.{info.name}"))
     for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 50), m.__name__)):
@@ -54,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `dutybot schedule ... | head` is fine
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0
+    except OSError as e:  # a path the command did not check itself: still a message, not a traceback
+        print(T.OS_FAILED.format(path=e.filename or "-", reason=reason(e)), file=sys.stderr)
+        return 1
     finally:
         ctx.close()
 

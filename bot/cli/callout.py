@@ -21,6 +21,7 @@ from bot.store.models import Callout
 from bot.texts import callouts as T
 from bot.texts import fmt
 
+from .args import record_id
 from .context import CommandError
 from .output import print_json, print_table
 
@@ -31,7 +32,7 @@ def register(sub) -> None:
     p = sub.add_parser("callout", help="叫应进度与记录 / callout progress and records")
     inner = p.add_subparsers(dest="callout_command", metavar="ACTION")
     s = inner.add_parser("status", help="某次叫应的逐人情况 / per-recipient status of one callout")
-    s.add_argument("id", type=int)
+    s.add_argument("id", type=record_id)
     s.add_argument("--format", choices=["table", "json"], default="table")
     s.set_defaults(func=status)
     sm = inner.add_parser("summary", help="记录解除后的叫应总结 / record the summary due after lifting")

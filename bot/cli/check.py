@@ -8,13 +8,15 @@ from datetime import date
 
 from schedules import CatalogError, Schedule, compile_jobs, load_catalog
 
+from .args import MAX_DATE, MIN_DATE, bounded_int
+
 ORDER = 10
 
 
 def register(sub) -> None:
     p = sub.add_parser("check", help="校验职责目录 / validate duties.yaml and summarize it")
     p.add_argument("file", nargs="?", help="目录文件 / catalogue file (default: --duties, $DUTIES_FILE, ./duties.yaml)")
-    p.add_argument("--year", type=int, help="统计实例的年份 / year to count instances for (default: this year)")
+    p.add_argument("--year", type=bounded_int(MIN_DATE.year, MAX_DATE.year - 1), help="统计实例的年份 / year to count instances for (default: this year)")
     p.set_defaults(func=run)
 
 

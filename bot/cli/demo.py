@@ -25,6 +25,8 @@ from bot import clock
 from bot.cli.context import CommandError
 from bot.texts import fmt
 
+from .args import bounded_float
+
 ORDER = 42
 LEAD = 3.0  # seconds between the demo's start and the reminder
 STEP_TIMEOUT = 30.0
@@ -35,7 +37,7 @@ PHOTOS = 3
 def register(sub) -> None:
     p = sub.add_parser("demo", help="沙盒演示 / scripted demo against the local sandbox (no token needed)")
     p.add_argument("--keep", metavar="DIR", help="保留数据库和文件 / keep the database and files in DIR")
-    p.add_argument("--lead", type=float, default=LEAD, help="提醒前的秒数 / seconds before the reminder (default 3)")
+    p.add_argument("--lead", type=bounded_float(0, 600), default=LEAD, help="提醒前的秒数 / seconds before the reminder (default 3)")
     p.add_argument("-v", "--verbose", action="store_true", help="显示日志 / show the bot's log")
     p.set_defaults(func=run)
 

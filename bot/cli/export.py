@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import time
 from datetime import date
-from pathlib import Path
 
 from sqlmodel import select
 
@@ -13,12 +12,12 @@ from bot import clock
 from bot.services import assessment, export, export_jobs
 from bot.store.models import Person
 
-from .args import day
+from .args import day, moment
 from .context import CommandError
-from .rank import catalog_or_none, moment, zone
+from .paths import output_file, writing
+from .rank import catalog_or_none, zone
 
 ORDER = 70
-
 
 
 def register(sub) -> None:
@@ -83,6 +82,8 @@ def run(args, ctx) -> int:
     fmt = args.format or ("zip" if args.out and args.out.lower().endswith(".zip") else "xlsx")
     if fmt == "zip" and not args.person:
         raise CommandError("履职档案（zip）需要 --person / --format zip needs --person")
+    if args.out is not None:
+        output_file(args.out)  # refuse a bad place before the work
     person = None
     if args.person:
         with ctx.store.session() as s:
@@ -93,12 +94,15 @@ def run(args, ctx) -> int:
     common = dict(data_dir=ctx.settings.data_dir, tz=tz, weights=assessment.weights_of(catalog),
                   policy=assessment.policy_from(catalog), progress=Progress(expected))
     if fmt == "zip":
-        out = Path(args.out or f"履职档案_{export.safe_name(person.name)}_{start}_{end}.zip")
-        result = export.write_archive(ctx.store, out, person.id, start, end, now, **common)
+        out = output_file(args.out or f"履职档案_{export.safe_name(person.name)}_{start}_{end}.zip")
+        with writing(out):
+            result = export.write_archive(ctx.store, out, person.id, start, end, now, **common)
     else:
         name = f"履职记录_{export.safe_name(person.name)}" if person else "履职记录"
-        out = Path(args.out or f"{name}_{start}_{end}.xlsx")
-        result = export.write_xlsx(ctx.store, out, start, end, now, person_id=person.id if person else None, **common)
+        out = output_file(args.out or f"{name}_{start}_{end}.xlsx")
+        with writing(out):
+            result = export.write_xlsx(ctx.store, out, start, end, now, person_id=person.id if person else None,
+                                       **common)
     common["progress"].finish()
     rows = "，".join(f"{k} {v}" for k, v in result.rows.items())
     photos = sum(1 for p in result.photos if p.exists)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from .paths import output_file
+
 ORDER = 90
 
 
@@ -17,4 +19,6 @@ def register(sub) -> None:
 def run(args, ctx) -> int:
     from bot.importer import run_import_list
 
+    if args.out is not None:
+        output_file(args.out)
     return run_import_list(args.file, args.out, sys.stderr)

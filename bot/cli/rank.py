@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,20 +10,11 @@ from bot import clock
 from bot.services import assessment
 from bot.texts import fmt
 
+from .args import moment
 from .context import CommandError
 from .output import print_json, print_table
 
 ORDER = 60
-
-
-def moment(text: str) -> datetime:
-    """--at: an ISO date-time; without an offset it is Shanghai time."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"时间应为 ISO 格式，如 2026-07-01T12:00 / expected an ISO date-time: {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=fmt.SHANGHAI)
 
 
 def zone(ctx) -> ZoneInfo:

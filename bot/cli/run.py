@@ -12,7 +12,10 @@ from zoneinfo import ZoneInfo
 
 from bot import clock
 from bot.cli.context import CommandError
+from bot.texts import cli as TC
 from bot.texts import common as T
+
+from .args import MAX_DATE, MIN_DATE, bounded_int
 
 ORDER = 40
 
@@ -26,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("--clock-start", metavar="ISO8601",
                    help="演示/测试用：把进程时钟调到此刻 / shift the process clock (demos and tests only; "
                         "refused against the real Telegram API), e.g. 2026-11-30T08:59:50+08:00 or 2026-12-24T08:59 (local time)")
-    p.add_argument("--sandbox-port", type=int, default=8081,
+    p.add_argument("--sandbox-port", type=bounded_int(0, 65535), default=8081,
                    help="无 BOT_TOKEN 时本地沙盒端口 / local sandbox port when there is no token (0: any free port)")
     p.add_argument("--no-catch-up", action="store_true", help="启动时不补发 / skip the catch-up on start")
     p.add_argument("-v", "--verbose", action="store_true", help="详细日志 / debug logging")
@@ -41,12 +44,14 @@ def parse_clock(value: str, tz: str = "Asia/Shanghai") -> datetime:
         raise CommandError(f"--clock-start 时间格式错误 / bad time: {value!r} (例 e.g. 2026-12-24T08:59)") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=ZoneInfo(tz))
+    if not MIN_DATE <= when.date() <= MAX_DATE:
+        raise CommandError(TC.DATE_RANGE.format(low=MIN_DATE, high=MAX_DATE, value=value))
     return when
 
 
 def parse_listen(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
-    if not port.isdigit():
+    if not (port.isascii() and port.isdigit() and int(port) <= 65535):
         raise CommandError(f"--listen 应为 HOST:PORT / expected HOST:PORT, got {value!r}")
     return host or "0.0.0.0", int(port)
 
@@ -57,14 +62,14 @@ def run(args, ctx) -> int:
     for noisy in ("httpx", "apscheduler.executors.default", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = ctx.settings
-    if args.clock_start:
+    if args.clock_start is not None:
         when = parse_clock(args.clock_start, settings.tz)
         if settings.bot_token and settings.uses_real_telegram:
             raise CommandError("--clock-start 不能用于真实的 Telegram / refused against the real Telegram API: "
                                "it is for the sandbox and tests only")
     listen = parse_listen(args.listen) if args.webhook else None
     catalog = ctx.catalog  # validates duties.yaml before anything starts
-    if args.clock_start:
+    if args.clock_start is not None:
         clock.shift_to(when)
     return asyncio.run(_main(args, ctx, settings, catalog, listen))
 

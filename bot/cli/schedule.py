@@ -6,13 +6,15 @@ import sys
 from datetime import timedelta
 
 from bot.services.ics import to_ics
+from bot.texts import cli as T
 from schedules import InstanceSpec, Schedule
 
 from .args import day
+from .context import CommandError
 from .output import print_json, print_table
 
 ORDER = 20
-
+MAX_YEARS = 10
 
 
 def register(sub) -> None:
@@ -37,6 +39,8 @@ def run(args, ctx) -> int:
     if args.end < args.start:
         print("--to 早于 --from / --to is before --from", file=sys.stderr)
         return 1
+    if (args.end - args.start).days > MAX_YEARS * 366:  # a typo in a year would compute for minutes
+        raise CommandError(T.SPAN_TOO_LONG.format(years=MAX_YEARS))
     catalog = ctx.catalog
     if args.person and not catalog.find_person(args.person):
         print(f"未知人员 “{args.person}” / unknown person", file=sys.stderr)

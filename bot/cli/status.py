@@ -12,8 +12,10 @@ from sqlmodel import select
 from bot import clock
 from bot.services import checkins, health, status
 from bot.store.models import Person, Unit
+from bot.texts import cli as TC
 from bot.texts import fmt
 from bot.texts import office as T
+from schedules.periods import MalformedPeriod, check_key, looks_like_period
 
 from .context import CommandError
 from .output import print_json, print_table
@@ -37,6 +39,20 @@ def _zone(ctx) -> ZoneInfo:
     if Path(ctx.duties_file).is_file():
         return ZoneInfo(ctx.catalog.timezone)
     return fmt.SHANGHAI
+
+
+def _check_period(ctx, key: str) -> None:
+    """No instance has this key: say so when it cannot be a period (2026-13) or names nothing."""
+    if looks_like_period(key):
+        try:
+            check_key(key)
+        except MalformedPeriod as e:
+            raise CommandError(TC.PERIOD_MALFORMED.format(value=key, why=e.why, why_en=e.why_en)) from None
+        return
+    catalog = ctx.catalog if Path(ctx.duties_file).is_file() else None
+    known = {t.id for t in catalog.tasks} if catalog else set()
+    if key not in known:
+        raise CommandError(TC.PERIOD_UNKNOWN.format(value=key))
 
 
 def _unfiled(session, unit_id: str | None, tz: ZoneInfo) -> list[tuple]:
@@ -65,8 +81,11 @@ def run(args, ctx) -> int:
             if unit is None or isinstance(unit, list):
                 raise CommandError(f"未知单位 “{args.unit}” / unknown or ambiguous unit")
             unit_id = unit.id
-        if args.period:
-            rows = status.for_period(session, args.period.strip(), unit_id=unit_id)
+        if args.period is not None:
+            key = args.period.strip()
+            rows = status.for_period(session, key, unit_id=unit_id)
+            if not rows:
+                _check_period(ctx, key)
         else:
             rows = status.current(session, clock.now(), unit_id=unit_id)
         unfiled = _unfiled(session, unit_id, tz) if args.format == "table" else []

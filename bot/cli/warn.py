@@ -17,8 +17,10 @@ from bot.services import callouts
 from bot.store.models import Person
 from bot.texts import callouts as T
 
+from .args import record_id
 from .context import CommandError
 from .output import print_table
+from .paths import reading
 
 ORDER = 50
 
@@ -32,7 +34,7 @@ def register(sub) -> None:
     p.add_argument("--hazard", default="", help="灾害类型，如 暴雨、台风 / hazard type")
     p.add_argument("--file", metavar="F", help="附带的图片或文件 / a photo or document to send with it")
     p.add_argument("--by", metavar="PERSON", help="发布人（安委办人员）/ issuing office member (gets the board)")
-    p.add_argument("--lift", type=int, metavar="ID", help="解除第 ID 号预警 / lift warning ID")
+    p.add_argument("--lift", type=record_id, metavar="ID", help="解除第 ID 号预警 / lift warning ID")
     p.set_defaults(func=run)
 
 
@@ -79,7 +81,8 @@ def run(args, ctx) -> int:
     with ctx.store.session() as s:
         issuer = _office_member(s, args.by, ctx.catalog)
         try:
-            attachment = callouts.attachment_from_file(args.file, ctx.settings.data_dir) if args.file else None
+            with reading(args.file):
+                attachment = callouts.attachment_from_file(args.file, ctx.settings.data_dir) if args.file else None
             callout = callouts.issue(s, ctx.catalog, level=args.level, text=text, units=units, hazard=args.hazard,
                                      issued_by=issuer.id if issuer else None, attachment=attachment, now=now,
                                      board_chat_id=_board_chat(s, issuer, ctx.catalog))

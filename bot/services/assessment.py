@@ -109,7 +109,7 @@ def utc_bounds(start: date, end: date, tz: ZoneInfo = SHANGHAI) -> tuple[datetim
     return lo, hi
 
 
-_QUARTER = re.compile(r"(\d{4})-Q([1-4])")
+_QUARTER = re.compile(r"(19[0-9]{2}|20[0-9]{2}|2100)-Q([1-4])")  # ASCII digits; years date() and we can mean
 
 
 def parse_quarter(key: str) -> tuple[int, int]:

@@ -12,6 +12,7 @@ file (bot/services/xlsx.py), so memory stays flat at a year of 10,000 people. �
 
 from __future__ import annotations
 
+import contextlib
 import re
 import zipfile
 from collections import defaultdict
@@ -192,16 +193,31 @@ def write_xlsx(store: Store, out: Path | str, start: date, end: date, now: datet
     """Write the workbook for instances due in [start, end] (local days, inclusive). `progress`
     is called with the number of 明细 rows written so far, every PROGRESS_EVERY rows and at the end."""
     out, data_dir = Path(out), Path(data_dir)
-    result = ExportResult(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    with _finished(out) as tmp:  # only a finished file gets the name: a failed export leaves nothing behind
+        return _write_workbook(store, tmp, start, end, now, data_dir, tz, weights, policy, person_id, photo_name,
+                               progress)
+
+
+@contextlib.contextmanager
+def _finished(out: Path) -> Iterator[Path]:
+    """A temporary name next to `out`, renamed to `out` when the block succeeds, removed when it fails."""
     tmp = out.with_name(f".{out.name}.part")
     try:
-        _fill(xlsx.Workbook(tmp), store, result, start, end, now, data_dir, tz, weights, policy, person_id,
-              photo_name, progress)
+        yield tmp
+        tmp.replace(out)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise
-    tmp.replace(out)  # only a finished file gets the name: a failed export leaves nothing half-written
+
+
+def _write_workbook(store: Store, path: Path, start: date, end: date, now: datetime, data_dir: Path, tz: ZoneInfo,
+                    weights: Weights | None, policy: RankingPolicy | None, person_id: str | None,
+                    photo_name: PhotoNamer | None, progress: Progress | None = None) -> ExportResult:
+    result = ExportResult(path)
+    _fill(xlsx.Workbook(path), store, result, start, end, now, data_dir, tz, weights, policy, person_id, photo_name,
+          progress)
     return result
 
 
@@ -544,19 +560,19 @@ def write_archive(store: Store, out: Path | str, person_id: str, start: date, en
     label = safe_name(person.name if person else person_id)
     xlsx_name = f"履职档案_{label}_{start.isoformat()}_{end.isoformat()}.xlsx"
     out.parent.mkdir(parents=True, exist_ok=True)
-    xlsx = out.with_name(f".{out.stem}.xlsx.part")
+    book = out.with_name(f".{out.stem}.xlsx.part")  # the workbook, only until it is in the archive
     try:
-        result = write_xlsx(store, xlsx, start, end, now, data_dir=data_dir, tz=tz, weights=weights, policy=policy,
-                            person_id=person_id, photo_name=name, progress=progress)
-        tmp = out.with_name(f".{out.name}.part")
-        # Photos are JPEG already: stored, not deflated, so building the archive costs only copying.
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
-            z.write(xlsx, xlsx_name)
-            for photo in result.photos:
-                if photo.exists:
-                    z.write(photo.source, photo.name)
-        tmp.replace(out)
+        with _finished(out) as tmp:
+            result = _write_workbook(store, book, start, end, now, data_dir, tz, weights, policy, person_id, name,
+                                     progress)
+            # Photos are JPEG already: stored, not deflated, so building the archive costs only copying.
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
+                z.write(book, xlsx_name)
+                for photo in result.photos:
+                    if photo.exists:
+                        z.write(photo.source, photo.name)
     finally:
-        xlsx.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            book.unlink(missing_ok=True)
     result.path = out
     return result

@@ -55,6 +55,9 @@ async def _gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = get_ctx(context)
     person = await asyncio.to_thread(_lookup, ctx, user.id)
     if person is not None:
+        if update.callback_query is not None and not plausible_data(update.callback_query.data):
+            await refuse_button(update, ctx, person.id, "refused_callback_data")
+            raise ApplicationHandlerStop
         _remember(context, update, person)
         return
     message = update.effective_message
@@ -66,6 +69,35 @@ async def _gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         with contextlib.suppress(Exception):  # an old query: nothing to answer, the refusal is logged anyway
             await update.callback_query.answer(T.NOT_BOUND_ALERT, show_alert=True)
     raise ApplicationHandlerStop
+
+
+MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback_data
+MAX_ID = 2**63 - 1  # ids in callback data are BIGINT row ids
+_NUMBER = re.compile(r"\d+")
+
+
+def plausible_data(data: str | None) -> bool:
+    """Callback data our buttons could carry: at most 64 bytes, every number a possible row id.
+    Anything else comes from a modified client (or garbage) and reaches no handler."""
+    if not data or len(data.encode("utf-8", "surrogatepass")) > MAX_CALLBACK_BYTES:
+        return False
+    return all(int(n) <= MAX_ID for n in _NUMBER.findall(data) if n.isascii())
+
+
+async def refuse_button(update: Update, ctx, person_id: str | None, action: str) -> None:
+    """Answer a button press no handler takes (stale or forged): the user's spinner stops with a
+    short notice, and the press is audited."""
+    query = update.callback_query
+    user = update.effective_user
+
+    def audit() -> None:
+        with ctx.store.session() as s:
+            s.add(AuditLog(at=clock.now(), actor_telegram_id=user.id if user else None, person_id=person_id,
+                           action=action, detail={"data": (query.data or "")[:80]}))
+
+    await asyncio.to_thread(audit)
+    with contextlib.suppress(Exception):  # an old query: nothing to answer, the refusal is logged anyway
+        await query.answer(T.BUTTON_STALE, show_alert=True)
 
 
 def _refuse(ctx, update: Update) -> None:

@@ -28,6 +28,7 @@ import contextlib
 import contextvars
 import logging
 import traceback
+import warnings
 from datetime import timedelta
 
 from aiohttp import web
@@ -39,12 +40,15 @@ from sqlmodel import select
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes
+from telegram.warnings import PTBUserWarning
 
 from bot import clock
 from bot.store import Store
 from bot.store.models import InboxUpdate
 
 log = logging.getLogger(__name__)
+# Inbox.poll asks for getUpdates unparsed on purpose (see _get_updates); PTB would warn on every poll.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 
 MAX_ATTEMPTS = 3
 CLAIM_SECONDS = 10.0  # a claimed row is taken again this long after its process stopped renewing
@@ -120,9 +124,7 @@ class Inbox:
         backoff = 0.5
         while not stop.is_set():
             try:
-                updates = await bot.get_updates(offset=self.offset, timeout=POLL_TIMEOUT,
-                                                read_timeout=POLL_TIMEOUT + 10,
-                                                allowed_updates=Update.ALL_TYPES)
+                updates = await self._get_updates(bot)
             except InvalidToken:
                 log.critical("Telegram refused the bot token; stopping the poller")
                 raise
@@ -134,9 +136,19 @@ class Inbox:
             backoff = 0.5
             if not updates:
                 continue
-            await self.accept([u.to_dict() for u in updates])
+            await self.accept(updates)
             # Only now may Telegram forget them: the next call confirms everything below the offset.
-            self.offset = max(u.update_id for u in updates) + 1
+            self.offset = max(u["update_id"] for u in updates) + 1
+
+    async def _get_updates(self, bot) -> list[dict]:
+        """getUpdates as Telegram's JSON, not parsed: PTB parses the whole batch at once, so one update
+        it cannot read (a newer Bot API's shape) would fail every poll and stop the bot; stored raw,
+        such an update is kept as failed on its own (see process_row) and the others go on."""
+        kwargs = {"timeout": POLL_TIMEOUT, "allowed_updates": list(Update.ALL_TYPES)}
+        if self.offset is not None:
+            kwargs["offset"] = self.offset
+        result = await bot.do_api_request("getUpdates", api_kwargs=kwargs, read_timeout=POLL_TIMEOUT + 10)
+        return [u for u in result or [] if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
 
     # --- processing -------------------------------------------------------------------------------
     def _claim(self, limit: int) -> list[InboxUpdate]:
@@ -253,6 +265,15 @@ class Inbox:
             t_errors, t_refused = _errors.set(errors), _refused.set(refused)
             try:
                 update = Update.de_json(row.payload, self.app.bot)
+            except Exception as err:  # not an update this PTB can read: retrying cannot help
+                _errors.reset(t_errors)
+                _refused.reset(t_refused)
+                log.warning("update %s cannot be read (%s: %s); kept as failed", row.update_id,
+                            type(err).__name__, err)
+                await asyncio.to_thread(self._finish, row.id, state="failed", attempts=attempts,
+                                        processed_at=clock.now(), error=f"unreadable: {type(err).__name__}: {err}")
+                return
+            try:
                 await self.app.process_update(update)
             except Exception as err:  # the payload itself could not be handled
                 errors.append(err)

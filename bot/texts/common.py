@@ -55,3 +55,6 @@ RUN_WEB = "网页工作台 / web console: {url}（登录链接使用 / sign-in l
 RUN_WEB_FAILED = ("网页工作台无法监听 / the web console cannot listen on WEB_LISTEN={listen}: {error}；"
                   "机器人照常运行 / the bot runs without it")
 RUN_STOPPING = "dutybot 正在停止 / stopping…"
+
+# --- buttons whose data no handler takes (an old message, a modified client) -------------------------
+BUTTON_STALE = "此按钮已失效，请发送 /help 查看可用功能。"

@@ -10,6 +10,7 @@ import logging
 import secrets
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot import clock
 from bot.services import signin
@@ -19,6 +20,23 @@ from bot.web.context import db
 from bot.web.security import Refusal, client_ip, user
 
 log = logging.getLogger(__name__)
+
+
+class ClientMistakes(logging.Filter):
+    """aiohttp logs a malformed request (a request line over 8 KB, a broken header) with a traceback
+    at ERROR before answering 400 itself. It is the client's mistake, sent by any scanner: one INFO
+    line, no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = "web: malformed request refused (%s): %s", (error.code, error.message[:200])
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("aiohttp.server").addFilter(ClientMistakes())
 
 
 class BadInput(Exception):
@@ -33,6 +51,17 @@ class NotFound(Exception):
     def __init__(self, message: str = ""):
         super().__init__(message)
         self.message = message
+
+
+MAX_ID = 2**63 - 1  # the store's BIGINT: a longer number names no row (and would overflow the driver)
+
+
+def row_id(request: web.Request, not_found: str = "") -> int:
+    """The `{id}` of the path as a row id; NotFound when it cannot be one."""
+    value = request.match_info["id"]
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+        raise NotFound(not_found)
+    return int(value)
 
 
 @web.middleware
@@ -52,10 +81,25 @@ async def middleware(request: web.Request, handler) -> web.StreamResponse:
         raise  # redirects
     except (asyncio.CancelledError, ConnectionResetError):
         raise
-    except Exception:
-        incident = secrets.token_hex(4)
-        log.exception("web: %s %s failed (incident %s)", request.method, request.path, incident)
-        return page(request, 500, T.SERVER_ERROR.format(incident=incident))
+    except OSError as e:
+        if _static(request):  # aiohttp stats the file: a name too long (ENAMETOOLONG) is just not there
+            return page(request, 404, T.NOT_FOUND)
+        return _incident(request, e)
+    except Exception as e:
+        return _incident(request, e)
+
+
+def _static(request: web.Request) -> bool:
+    route = request.match_info.route
+    return route is not None and isinstance(route.resource, web.StaticResource)
+
+
+def _incident(request: web.Request, error: BaseException) -> web.Response:
+    """Anything unexpected: logged with an incident number, shown as 500 with that number only."""
+    incident = secrets.token_hex(4)
+    log.error("web: %s %s failed (incident %s)", request.method, request.path, incident,
+              exc_info=(type(error), error, error.__traceback__))
+    return page(request, 500, T.SERVER_ERROR.format(incident=incident))
 
 
 def page(request: web.Request, status: int, message: str) -> web.Response:

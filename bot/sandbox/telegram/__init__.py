@@ -48,7 +48,7 @@ does not count. A media group counts as one message; sendChatAction is not count
 Control API (``SandboxClient`` async, ``SyncSandboxClient`` blocking, same methods), under
 ``control_url``: create_users, create_group, allow_unknown_chats, block; send_text, send_photo,
 send_album, send_document, send_update, redeliver, press_button (the button must be on that
-message); messages(chat_id, since) (current text/caption, raw_text, reply_markup, files, edits,
+message, unless forged=True); messages(chat_id, since) (current text/caption, raw_text, reply_markup, files, edits,
 deleted), answered_callbacks, get_file_bytes; wait_for(predicate | chat_id+contains, timeout) and
 wait_for_messages(count) block on the server's change notifications (no polling interval);
 faults(method, status, count | hang, then | rate, seed), clear_faults; stats(); set_limits/get_limits;

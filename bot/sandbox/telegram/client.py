@@ -184,10 +184,12 @@ class _Calls:
         """Deliver an earlier update again, with the same update_id (as after a bot crash)."""
         return self._call("POST", "/redeliver", json={"update_id": update_id}, then=lambda r: r["update_id"])
 
-    def press_button(self, user_id: int, message_id: int, callback_data: str, *, chat_id: int | None = None) -> Any:
-        """Press an inline button of a bot message (it must exist there). -> callback_query_id"""
+    def press_button(self, user_id: int, message_id: int, callback_data: str, *, chat_id: int | None = None,
+                     forged: bool = False) -> Any:
+        """Press an inline button of a bot message (it must exist there; `forged`: any data, as a
+        modified client could send). -> callback_query_id"""
         fields = _user_fields(user_id, None, None, chat_id)
-        fields.update(message_id=message_id, callback_data=callback_data)
+        fields.update(message_id=message_id, callback_data=callback_data, forged=forged)
         return self._call("POST", "/press", json=fields, then=lambda r: r["callback_query_id"])
 
     # what the bot did

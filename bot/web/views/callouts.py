@@ -24,7 +24,7 @@ from bot.store.models import Callout, Unit
 from bot.texts import console as C
 from bot.web import render
 from bot.web.context import ctx, db, outbox_changed, redirect
-from bot.web.errors import BadInput, NotFound
+from bot.web.errors import BadInput, NotFound, row_id
 from bot.web.security import COOKIE, current
 
 routes = web.RouteTableDef()
@@ -91,10 +91,7 @@ async def issue(request: web.Request) -> web.Response:
 
 
 def _id(request: web.Request) -> int:
-    value = request.match_info["id"]
-    if not value.isdigit():
-        raise NotFound(C.CALLOUT_NOT_FOUND)
-    return int(value)
+    return row_id(request, C.CALLOUT_NOT_FOUND)
 
 
 async def _board(request: web.Request) -> live_board.Board:

@@ -14,7 +14,7 @@ from bot.store.models import Person
 from bot.texts import console as C
 from bot.web import render
 from bot.web.context import ctx, db, outbox_changed, redirect
-from bot.web.errors import BadInput, NotFound
+from bot.web.errors import BadInput, NotFound, row_id
 from bot.web.security import current
 
 routes = web.RouteTableDef()
@@ -34,10 +34,7 @@ async def exemptions_page(request: web.Request) -> web.Response:
 
 
 def _id(request: web.Request) -> int:
-    value = request.match_info["id"]
-    if not value.isdigit():
-        raise NotFound(C.EXEMPTIONS_TITLE)
-    return int(value)
+    return row_id(request, C.EXEMPTIONS_TITLE)
 
 
 def _back(**message: str) -> web.Response:

@@ -17,7 +17,7 @@ from bot.services import assessment, export, record, thumbnails
 from bot.texts import web as T
 from bot.web import render
 from bot.web.context import ctx, db, send_file
-from bot.web.errors import BadInput, NotFound
+from bot.web.errors import BadInput, NotFound, row_id
 from bot.web.security import Refusal, owner_or_office, person
 
 routes = web.RouteTableDef()
@@ -70,10 +70,7 @@ async def archive(request: web.Request) -> web.StreamResponse:
 
 
 async def _evidence(request: web.Request):
-    value = request.match_info["id"]
-    if not value.isdigit():
-        raise NotFound(T.EVIDENCE_NOT_FOUND)
-    found = await db(request, record.evidence_owner, int(value))
+    found = await db(request, record.evidence_owner, row_id(request, T.EVIDENCE_NOT_FOUND))
     if found is None:
         raise NotFound(T.EVIDENCE_NOT_FOUND)
     ev, owner = found
