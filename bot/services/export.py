@@ -195,8 +195,10 @@ def write_xlsx(store: Store, out: Path | str, start: date, end: date, now: datet
     out, data_dir = Path(out), Path(data_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     with _finished(out) as tmp:  # only a finished file gets the name: a failed export leaves nothing behind
-        return _write_workbook(store, tmp, start, end, now, data_dir, tz, weights, policy, person_id, photo_name,
-                               progress)
+        result = _write_workbook(store, tmp, start, end, now, data_dir, tz, weights, policy, person_id, photo_name,
+                                 progress)
+    result.path = out
+    return result
 
 
 @contextlib.contextmanager
