@@ -4,11 +4,9 @@ policy in seconds from this file's catalogue. Waits are on conditions, never sle
 from __future__ import annotations
 
 import hashlib
-import io
 from datetime import timedelta
 
 import pytest
-from PIL import Image
 from sqlmodel import select
 
 from bot import clock
@@ -21,6 +19,7 @@ from bot.texts import common as CT
 pytest_plugins = ["support.harness"]
 from conftest import make_database_url  # noqa: E402
 from support.callout_fixtures import ack_button  # noqa: E402
+from support.checkin_world import jpeg  # noqa: E402
 from support.harness import Harness, eventually  # noqa: E402
 
 CATALOG = """\
@@ -127,7 +126,7 @@ async def test_office_issues_with_warn_and_everyone_acks(h):
     await h.wait_for_message(office, contains="请回复预警内容")
     await h.users.send_text(office, "台风“海葵”今夜登陆，请立即落实防台措施")
     step = await h.wait_for_message(office, contains="如需附图片或文件")
-    await h.users.send_photo(office, _jpeg())
+    await h.users.send_photo(office, jpeg())
     confirm = await h.wait_for_message(office, contains="请确认发布")
     assert "叫应 3 人" in confirm["text"] and "张主任" in confirm["text"] and "乙部长" not in confirm["text"]
     await press(h, "孙安", confirm, buttons(confirm)[T.BTN_CONFIRM])
@@ -245,11 +244,6 @@ async def test_injected_429_and_5xx_lose_no_call_and_double_none(h):
 
 
 # -- the answer -----------------------------------------------------------------------------------
-def _jpeg() -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, "JPEG")
-    return buf.getvalue()
-
 
 async def test_report_with_measures_number_text_and_photo(h):
     cid = issue(h, units=["乙部"])
@@ -263,7 +257,7 @@ async def test_report_with_measures_number_text_and_photo(h):
     await h.wait_for_message(who, contains="转移了多少人")
     await h.users.send_text(who, "35")
     await h.users.send_text(who, "东区厂房人员已全部撤离，现场有专人值守")
-    await h.users.send_photo(who, _jpeg())
+    await h.users.send_photo(who, jpeg())
     await h.wait_for_message(who, contains="照片已收到")
     current = await h.wait_for_message(who, predicate=lambda m: m["message_id"] == form["message_id"]
                                        and "照片：1 张" in (m["text"] or ""))

@@ -18,6 +18,7 @@ from bot.store.sync import sync_catalog
 from schedules import load_catalog
 
 pytest_plugins = ["support.harness"]
+from support.checkin_world import jpeg  # noqa: E402
 from support.harness import EXAMPLE, eventually, limited_sandbox  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]
@@ -76,7 +77,7 @@ async def test_sigkill_after_a_photo_is_fetched_loses_nothing(sandbox, sqlite_ur
     # First run: updates are fetched and committed, never processed (as if killed right then).
     bot = bot_processes(sandbox, database_url, tmp_path, env={"DUTYBOT_HOLD_INBOX": "1"})
     await bot.start()
-    update_id = await sandbox.users.send_photo(leader, _jpeg(), caption="今日带队检查园区危化企业")
+    update_id = await sandbox.users.send_photo(leader, jpeg((30, 120, 60), (640, 480)), caption="今日带队检查园区危化企业")
 
     def stored_and_confirmed() -> bool:
         with store.session() as s:
@@ -171,13 +172,4 @@ def _has_checkin_handler() -> bool:
 
     return importlib.util.find_spec("bot.telegram.handlers.checkin") is not None
 
-
-def _jpeg() -> bytes:
-    import io
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (640, 480), (30, 120, 60)).save(buf, format="JPEG")
-    return buf.getvalue()
 

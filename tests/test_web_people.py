@@ -3,13 +3,12 @@ page and on another person's evidence; the office sees everyone; the zip downloa
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 
 from aiohttp import web as aioweb
-from PIL import Image
 from sqlmodel import select
+from support.checkin_world import jpeg
 
 from bot import clock
 from bot.services import checkins, evidence
@@ -32,11 +31,6 @@ def office_pages(app, method: str = "GET") -> list[str]:
     return out
 
 
-def _photo() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (640, 480), (200, 60, 40)).save(out, "JPEG")
-    return out.getvalue()
-
 
 def check_in_with_photo(web, name: str, text: str) -> int:
     """A check-in with one stored photo for `name`'s first open instance; returns the evidence id."""
@@ -48,7 +42,7 @@ def check_in_with_photo(web, name: str, text: str) -> int:
                       .order_by(DutyInstance.id)).first()
         done = checkins.record(s, instance=inst, person_id=pid, chat_id=1, text=text, attachments=[], at=now,
                                update_id=None)
-        sha, rel = evidence.store_bytes(h.settings.data_dir, _photo())
+        sha, rel = evidence.store_bytes(h.settings.data_dir, jpeg((200, 60, 40), (640, 480)))
         ev = evidence.add_evidence(s, done.checkin.id, {"file_id": f"f-{pid}", "mime": "image/jpeg"}, sha, rel, 100,
                                    evidence.ImageInfo(640, 480), now)
         return ev.id

@@ -18,7 +18,6 @@ audit log and the outbox (refusals are audited and answered; nothing else is rec
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from sqlmodel import select
 from bot import clock
 from bot.services import callouts
 from bot.store.models import CalloutTarget, CheckInDraft, DutyInstance, Person
+from support.checkin_world import jpeg
 from support.fuzz_cli import CONTROL, store_checksum
 
 LEADER_A, LEADER_B, OFFICE = "王海涛", "赵明", "孙丽"
@@ -126,7 +126,7 @@ class UpdateWorld:
         await h.users.create_users([{"id": STRANGER, "first_name": "陌生人"}])
         await h.users.create_group(GROUP, "安全群", [self.tg["a"], STRANGER])
         since = await h.cursor()
-        await h.users.send_photo(self.tg["a"], _jpeg(), caption="现场照片")
+        await h.users.send_photo(self.tg["a"], jpeg((200, 40, 40)), caption="现场照片")
         await h.wait_inbox_idle()
         await h.drain_outbox()
         await h.users.send_text(STRANGER, "你好")  # the refusal is a bot message a stranger can press on
@@ -200,13 +200,6 @@ class UpdateWorld:
         self.next_message_id += 1
         return self.next_message_id
 
-
-def _jpeg() -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 40, 40)).save(buf, format="JPEG")
-    return buf.getvalue()
 
 
 # --- strategies -------------------------------------------------------------------------------------------
