@@ -3,6 +3,11 @@
 chinese-calendar only knows the years the State Council has published. For a later year the
 catalogue's `holidays:` / `extra_workdays:` are used when given; otherwise weekends are the only
 days off and the fixed-date holidays stand in, and `Calendar.warnings` says so once per year.
+
+School breaks (寒假, 暑假) are holidays a check can be due before ("寒暑假放假前开展一次隐患大排查"),
+but no calendar knows them: each school or education bureau sets its own dates, so they come only
+from `holidays:` and are not days off (the office, and the school's staff, still work). A check
+before a break whose dates are not written for a year is not scheduled, and the warnings say so.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ HOLIDAY_NAMES: dict[str, str] = {
     "元旦": "元旦", "春节": "春节", "清明节": "清明节", "清明": "清明节",
     "劳动节": "劳动节", "五一": "劳动节", "端午节": "端午节", "端午": "端午节",
     "中秋节": "中秋节", "中秋": "中秋节", "国庆节": "国庆节", "国庆": "国庆节", "十一": "国庆节",
+    "寒假": "寒假", "暑假": "暑假",
 }
+SCHOOL_BREAKS = frozenset({"寒假", "暑假"})
 _FROM_LIBRARY = {
     chinese_calendar.Holiday.new_years_day.value: "元旦",
     chinese_calendar.Holiday.spring_festival.value: "春节",
@@ -84,7 +91,9 @@ def _library_year(year: int) -> tuple[tuple[tuple[str, date, date], ...], frozen
 
 class Calendar:
     def __init__(self, overrides: Iterable[HolidaySpan] = (), extra_workdays: Iterable[date] = ()):
-        self.overrides = tuple(overrides)
+        spans = tuple(overrides)
+        self.overrides = tuple(s for s in spans if s.name not in SCHOOL_BREAKS)  # official: days off
+        self.breaks = tuple(s for s in spans if s.name in SCHOOL_BREAKS)
         self.extra_workdays = frozenset(extra_workdays)
         self.warnings: list[str] = []
         self._warned: set[object] = set()
@@ -135,6 +144,8 @@ class Calendar:
     def holiday_starts(self, name: str, year: int) -> list[date]:
         """First days of the named holiday of a year (one at most; 元旦's may be in the December before)."""
         canonical = HOLIDAY_NAMES[name]
+        if canonical in SCHOOL_BREAKS:
+            return self._break_starts(canonical, year)
         override = [s.start for s in self.overrides if HOLIDAY_NAMES.get(s.name) == canonical and s.end.year == year]
         if override:
             return override
@@ -151,3 +162,11 @@ class Calendar:
         if canonical in FIXED_DATE:
             return [date(year, *FIXED_DATE[canonical])]
         return []
+
+    def _break_starts(self, name: str, year: int) -> list[date]:
+        starts = [s.start for s in self.breaks if s.name == name and s.end.year == year]
+        if not starts:
+            self._warn_once((year, name), f"duties.yaml 的 holidays: 没有 {year} 年的{name}日期，{name}前的检查不会排期"
+                                          f"（写明 - {{name: {name}, from: …, to: …}}）/ no {year} dates for {name}: "
+                                          "no check is scheduled before it")
+        return starts

@@ -208,6 +208,20 @@ def test_holiday_inspections_become_holiday_checks():
     assert loads_and_schedules(text_yaml).holiday_checks[0].holidays == check.holidays
 
 
+def test_checks_before_school_breaks_ask_for_the_break_dates():
+    text = "某中学校级领导安全工作职责清单\n二、分管安全副校长\n7.寒暑假放假前，组织开展一次校园安全隐患大排查。\n"
+    draft, text_yaml = draft_yaml(text, YEAR)
+    [check] = draft.holiday_checks
+    assert check.holidays == ("寒假", "暑假") and draft.duties == []
+    assert "请在 holidays: 中写明" in text_yaml and "#   - {name: 暑假, from: " in text_yaml
+    catalog = loads_and_schedules(text_yaml)  # loads as drafted; no dates yet: nothing scheduled, a warning
+    assert list(Schedule(catalog).item_windows(check.id, date(YEAR, 1, 1), date(YEAR + 1, 1, 1))) == []
+    dated = text_yaml.replace("# holidays:", "holidays:").replace("#   - {name:", "  - {name:")
+    keys = [w.period_key for w in Schedule(load_catalog_text(dated)).item_windows(
+        check.id, date(YEAR, 1, 1), date(YEAR + 1, 1, 1))]
+    assert keys == [f"{YEAR}-寒假", f"{YEAR}-暑假"]
+
+
 def test_clauses_without_a_frequency_are_kept_and_listed_for_review():
     draft, text_yaml = draft_of(SEED_004)
     unscheduled = {d.id for d in draft.unscheduled}

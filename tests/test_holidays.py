@@ -208,3 +208,35 @@ def test_a_partial_override_warns_about_the_holidays_it_leaves_out():
     assert any("没有国庆节" in w for w in cal.warnings)
     cal.holiday_starts("国庆节", 2027)
     assert sum("没有国庆节" in w for w in cal.warnings) == 1  # once, not per lookup
+
+
+SCHOOL = """\
+roles: {分管安全副校长: 分管安全副校长}
+people: [{name: 乙, roles: [分管安全副校长]}]
+holidays:
+  - {name: 寒假, from: 2026-01-24, to: 2026-02-28}
+  - {name: 暑假, from: 2026-07-11, to: 2026-08-31}
+holiday_checks:
+  - {id: breaks, title: 寒暑假放假前隐患大排查, holidays: [寒假, 暑假], days_before: 7, who: [分管安全副校长]}
+duties:
+  - {id: month, title: 月度检查, kind: inspection, who: [分管安全副校长], frequency: 每月1次, workdays_only: true}
+"""
+
+
+def test_school_breaks_come_from_holidays_and_are_not_days_off():
+    schedule = Schedule(load_catalog_text(SCHOOL))
+    windows = {w.period_key: w for w in schedule.item_windows("breaks", date(2026, 1, 1), date(2026, 12, 31))}
+    assert sorted(windows) == ["2026-寒假", "2026-暑假"]
+    assert windows["2026-寒假"].due_at.date() == date(2026, 1, 23)  # the Friday before the break
+    assert windows["2026-暑假"].due_at.date() == date(2026, 7, 10)
+    cal = schedule.calendar
+    assert cal.is_workday(date(2026, 7, 13)) and cal.is_workday(date(2026, 2, 2))  # the office still works
+    # a break written for 2026 is not 2026's official holiday data: 春节 still comes from chinese-calendar
+    assert cal.holiday_starts("春节", 2026) == [date(2026, 2, 15)]
+    assert cal.warnings == []
+
+
+def test_a_break_without_dates_warns_once_and_schedules_nothing():
+    cal = Calendar()
+    assert cal.holiday_starts("寒假", 2027) == [] and cal.holiday_starts("寒假", 2027) == []
+    assert sum("没有 2027 年的寒假日期" in w for w in cal.warnings) == 1

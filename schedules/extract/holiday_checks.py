@@ -1,22 +1,28 @@
-"""Inspections before holidays: "在春节、元旦、清明、五一、十一…等重要时间节点…带队开展隐患排查"."""
+"""Inspections before holidays: "在春节、元旦、清明、五一、十一…等重要时间节点…带队开展隐患排查".
+
+School breaks count too ("寒暑假放假前…组织开展一次校园安全隐患大排查"): drafted as a check before 寒假 and
+暑假, with a note that their dates must be written under `holidays:` (no calendar knows them).
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from ..holidays import HOLIDAY_NAMES
+from ..holidays import HOLIDAY_NAMES, SCHOOL_BREAKS
 from .cadence import _SENTENCE_END
 from .roles import PREFIX, mentions
 
-_NAME = r"元旦|春节|清明节?|五一|劳动节|端午节?|中秋节?|国庆节?|十一"
+_NAME = r"元旦|春节|清明节?|五一|劳动节|端午节?|中秋节?|国庆节?|十一|寒暑假|寒假|暑假"
 # Names may be quoted: 春节、清明、“五一”、国庆 — the list must not stop at a quote mark.
 _QUOTED = rf"[“\"「『‘']?(?:{_NAME})[”\"」』’']?"
 _NAMES = re.compile(rf"{_QUOTED}(?:[、，,和及与]\s*{_QUOTED})*")
 _QUOTES = "“”\"「」『』‘’'"
 _GENERIC = re.compile(r"(?:重大|重要|法定|传统)?节假日|(?:重大|重要|传统)?节日(?=期间|前|来临)|(?:重大|重要|传统)节日")
 _INSPECT = re.compile(r"检查|排查|巡查|督查|暗访")
-ALL_HOLIDAYS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
+ALL_HOLIDAYS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")  # official: 节假日 means these
+_ORDER = ("元旦", "寒假", "春节", "清明节", "劳动节", "端午节", "暑假", "中秋节", "国庆节")
+_BREAKS_NOTE = "寒暑假日期各校不同，请在 holidays: 中写明每年的起止日期，否则不排期"
 
 
 @dataclass
@@ -56,10 +62,11 @@ def _holidays_in(sentence: str) -> tuple[tuple[str, ...], int, int, str] | None:
         if len(words) == 1 and words[0] == "十一":
             continue  # 十一 alone is a number far more often than National Day (“十一” quoted is the holiday)
         words = [w.strip(_QUOTES) for w in words]
+        words = [x for w in words for x in (("寒假", "暑假") if w == "寒暑假" else (w,))]
         canonical = {HOLIDAY_NAMES[w] for w in words if w in HOLIDAY_NAMES}
-        names = tuple(h for h in ALL_HOLIDAYS if h in canonical)  # in calendar order
+        names = tuple(h for h in _ORDER if h in canonical)  # in calendar order
         if names:
-            return names, m.start(), m.end(), ""
+            return names, m.start(), m.end(), _BREAKS_NOTE if canonical & SCHOOL_BREAKS else ""
     g = _GENERIC.search(sentence)
     if g:
         return ALL_HOLIDAYS, g.start(), g.end(), "原文未列节日名称，按全部法定节日起草"

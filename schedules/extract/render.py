@@ -9,6 +9,8 @@ from .cadence import PERIOD_LABEL
 from .draft import PLACEHOLDER_UNIT, Draft, DraftDuty, DraftHolidayCheck, DraftTask
 from .text import printable
 
+SCHOOL_BREAKS_ORDER = ("寒假", "暑假")
+
 REVIEW = "待核"
 
 
@@ -79,14 +81,26 @@ def _task(t: DraftTask) -> list[str]:
 
 
 def _check(c: DraftHolidayCheck) -> list[str]:
+    about_holidays = [n for n in c.notes if "节日" in n or "寒暑假" in n]
     return [
         f"  - id: {c.id}",
         f"    title: {q(c.title)}",
-        f"    holidays: {_flow(c.holidays)}" + _notes([n for n in c.notes if "节日" in n]),
+        f"    holidays: {_flow(c.holidays)}" + _notes(about_holidays),
         f"    days_before: 7  # {REVIEW}: 节前几天开始检查，原文未写，按7天起草",
-        f"    who: {_flow(c.roles)}" + _notes([n for n in c.notes if "节日" not in n]),
+        f"    who: {_flow(c.roles)}" + _notes([n for n in c.notes if n not in about_holidays]),
         f"    source: {_source(c.document, c.clause)}",
     ]
+
+
+def _break_dates(draft: Draft) -> list[str]:
+    """A commented `holidays:` to fill in: no calendar knows a school's 寒假 and 暑假."""
+    breaks = [b for b in SCHOOL_BREAKS_ORDER if any(b in c.holidays for c in draft.holiday_checks)]
+    if not breaks:
+        return []
+    year = draft.year
+    example = {"寒假": (f"{year}-01-20", f"{year}-02-25"), "暑假": (f"{year}-07-10", f"{year}-08-31")}
+    return ["", f"# {REVIEW}: 寒暑假前的检查需要各年寒假、暑假的日期（示例日期，请按校历改写后取消注释）",
+            "# holidays:"] + [f"#   - {{name: {b}, from: {example[b][0]}, to: {example[b][1]}}}" for b in breaks]
 
 
 def render(draft: Draft, source_name: str = "") -> str:
@@ -145,4 +159,5 @@ def render(draft: Draft, source_name: str = "") -> str:
     out.append("holiday_checks:" + ("" if draft.holiday_checks else " []"))
     for c in draft.holiday_checks:
         out += _check(c)
+    out += _break_dates(draft)
     return "\n".join(out) + "\n"
