@@ -1,6 +1,6 @@
-"""What the blind-list tests (tests/test_extract_blind*.py) share: one fixture directory of lists and
-expected tables each, checked by checksum, drafted by import-list, and scored against per-list floors.
-Each test file keeps its own figures and floors; these helpers only read, draft and assert."""
+"""What the blind-list tests (tests/test_extract_blind_rounds.py) share: one fixture directory of lists and
+expected tables per round, checked by checksum, drafted by import-list, and scored against per-list floors.
+The test module keeps the figures and floors; these helpers only read, draft and assert."""
 
 from __future__ import annotations
 
@@ -28,18 +28,17 @@ def load_table(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def changed_files(directory: Path, sha256: dict[str, str]) -> list[str]:
-    """The files of `directory` whose sha256 is no longer the recorded one."""
-    return [name for name, digest in sha256.items()
-            if hashlib.sha256((directory / name).read_bytes()).hexdigest() != digest]
+def recorded_digests(directory: Path) -> dict[str, str]:
+    """SHA256SUMS of a round (written before its first run): {relative path: sha256}."""
+    lines = (directory / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    return {name: digest for digest, name in (line.split(maxsplit=1) for line in lines if line.strip())}
 
 
 def assert_unchanged(directory: Path, sha256: dict[str, str]) -> None:
-    """The fixtures still have the digests recorded before their first run, and SHA256SUMS lists the same."""
-    changed = changed_files(directory, sha256)
+    """The fixtures still have the digests recorded before their first run."""
+    changed = [name for name, digest in sha256.items()
+               if hashlib.sha256((directory / name).read_bytes()).hexdigest() != digest]
     assert not changed, f"blind fixtures edited after their first run: {changed}"
-    recorded = dict(reversed(line.split()) for line in (directory / "SHA256SUMS").read_text().splitlines() if line)
-    assert recorded == sha256
 
 
 def score_table(table: Path) -> Score:
