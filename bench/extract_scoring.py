@@ -22,7 +22,7 @@ from schedules.extract.evaluate import Score, score  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 YEAR = 2026  # the year every accuracy bench drafts for
-GOAL_RECALL, GOAL_FALSE = 0.95, 0.02
+GOAL_RECALL, GOAL_FALSE = 0.97, 0.01  # issue 12 (issue 6 asked 95% and 2%)
 
 def pct(a: int, b: int) -> str:
     return f"{100 * a / b:5.1f}%" if b else "    -"

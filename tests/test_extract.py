@@ -20,7 +20,7 @@ from bot.cli import main as cli_main
 from bot.importer import html_to_text, read_list, run_import_list
 from schedules import Schedule, compile_jobs, load_catalog, load_catalog_text
 from schedules.catalog import DutyKind, PeriodKind
-from schedules.extract import cadence, deadlines, draft_yaml, extract, layout
+from schedules.extract import cadence, deadlines, draft_yaml, extract, holiday_checks, layout
 from schedules.extract.evaluate import norm, score
 from schedules.extract.roles import heading_post
 from schedules.extract.text import clean_lines
@@ -556,3 +556,35 @@ def test_a_list_without_clauses_still_gives_a_loadable_draft():
     assert draft.duties == [] and draft.clauses_read == 0
     loads_and_schedules(text_yaml)
     assert extract("只有一段说明文字，没有条款。", YEAR).review[0].ref == "段落"
+
+
+# -- blind round 5's failure classes, as general rules (sentences made up for each rule) ----------
+
+def _own(text: str) -> list[tuple[str, int]]:
+    return [(f.period.value, f.count) for f in cadence.find(text)[0]]
+
+
+@pytest.mark.parametrize("text", [
+    "副矿长督促各采区每班开展一次顶板安全确认。",  # a post before the supervising verb
+    "督促各村每季度开展一次自查，各社区每月至少组织一次巡查。",  # the second party of one 督促
+    "督促物业企业落实“日巡查、周检查、月报告”制度。",  # a mechanism's name in quotes
+    "每年实现辖区企业检查全覆盖。",  # a coverage goal
+])
+def test_supervised_parties_named_mechanisms_and_coverage_goals_are_no_duty(text):
+    assert _own(text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("每季度带队检查一次，每年实现辖区企业检查全覆盖。", [("quarter", 1)]),
+    ("每月带班下井不少于4个班次。", [("month", 4)]),
+    ("督促各村每季度开展一次自查，每月主持召开一次调度会。", [("month", 1)]),  # no party named: the role's own
+    ("6 | 分管副局长 | 查看监管平台预警信息，督促处置 | 每日 |", [("day", 1)]),  # 督促处置 is an act, in its own cell
+])
+def test_the_roles_own_frequency_stays_beside_those(text, expected):
+    assert _own(text) == expected
+
+
+def test_a_table_row_naming_holidays_in_its_frequency_cell_is_a_holiday_check():
+    row = "3 | 局长 | 带队开展节前安全检查 | 春节、国庆节前 |"
+    [check] = holiday_checks.find(row)
+    assert check.holidays == ("春节", "国庆节") and row[check.title_start:check.title_end].strip() == "带队开展节前安全检查"

@@ -69,6 +69,16 @@ ROUNDS = [
         "l5_hospital": (19, 19, 0, 18),
         "l6_transport": (19, 19, 0, 0),
     }, tasks=(1, 1), checks=(3, 3), tuned=True),
+    # Tuned on: a post before 督促, the second party of one 督促, quoted mechanisms (“日管控、周排查”), coverage goals,
+    # counts in 班次, table cells as clause parts (督促处置 | 每日; holidays in the 频次 cell).
+    Round("holdout_blind5", "103/105 found, 6 false among 109, 5 traps hit, holiday checks 5/6", {
+        "l1_city_emergency": (20, 20, 0, 0),
+        "l2_street": (17, 17, 0, 0),
+        "l3_chem_park": (17, 17, 0, 0),
+        "l4_mine_articles": (17, 17, 0, 6),
+        "l5_edu_bureau": (16, 16, 0, 0),
+        "l6_market_table": (18, 18, 0, 0),
+    }, tasks=(6, 6), checks=(6, 6), tuned=True),
 ]
 TABLES = [pytest.param(r, t, id=f"{r.directory}/{t.stem}") for r in ROUNDS for t in blind.tables(r.path)]
 BY_ROUND = pytest.mark.parametrize("rnd", ROUNDS, ids=lambda r: r.directory)

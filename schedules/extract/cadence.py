@@ -31,8 +31,9 @@ _ANCHOR = re.compile(
     r"|(?<=[行持立实、，,])(?P<unit8>日|周|旬|月|季)(?=巡查|检查|排查|督查|调度|通报|报告|例会|研判|会商|报送|讲评)"
 )
 # Occurrences are counted in 次/回/轮/遍 ("两轮排查"); 轮训, 轮岗, 轮换… are no count.
+# "带班下井不得少于5个班次": shifts are occasions too.
 _COUNT = re.compile(
-    rf"(?P<mod>{_AT_LEAST})?(?P<num>{_N})(?:\s*[-~～至到]\s*{_N})?\s*(?:次|回|遍|轮(?![训岗值换班流]))"
+    rf"(?P<mod>{_AT_LEAST})?(?P<num>{_N})(?:\s*[-~～至到]\s*{_N})?\s*(?:次|回|遍|轮(?![训岗值换班流])|个?班次)"
     r"(?P<plus>以上|及以上)?"
 )
 # A count is not a frequency after these: 第一次, 连续两次, 每次, 多次, 再次, 新一轮…
@@ -212,20 +213,47 @@ _SUPERVISE = re.compile(r"^(?:并|同时|负责|要|应|应当|须|还要|积极
                         r"(?P<verb>(?:督促|指导|监督|要求|推动|责令|引导|帮助)(?:[、和及与]?(?:督促|指导|监督|检查|推动))*)"
                         r"(?P<party>[^，,；;：:]{2,})$")
 _CONTINUES = re.compile(r"^(?:即|也就是|包括|含|如|比如|例如)")
-_PART_SEP = "，,；;：:"
+_PART_SEP = "，,；;：:|｜"  # a table row flattened to "序号 | 职责 | 频次" has its cells as parts
 
 
 def supervised(clause: str, floor: int, pos: int) -> str | None:
-    """The supervising words ("督促施工单位") when the frequency at `pos` is kept by another party."""
-    part_start = max([clause.rfind(c, floor, pos) for c in _PART_SEP] + [floor - 1]) + 1
+    """The supervising words ("督促施工单位") when the frequency at `pos` is kept by another party.
+
+    The role may open the part ("安全副总经理督促各工区每班…")."""
+    part_start = _part_start(clause, floor, pos)
     pre = clause[part_start:pos].strip()
     if _CONTINUES.match(pre) and part_start - 1 > floor:
-        prev_start = max([clause.rfind(c, floor, part_start - 1) for c in _PART_SEP] + [floor - 1]) + 1
-        pre = clause[prev_start:part_start - 1].strip()
-    m = _SUPERVISE.match(pre)
+        pre = clause[_part_start(clause, floor, part_start - 1):part_start - 1].strip()
+    lead = role_end(pre) or _post_before_verb(pre)
+    m = _SUPERVISE.match(pre[lead:] if lead else pre)
     if not m or mentions_only_role(m["party"]):
         return None
     return m["verb"] + m["party"]
+
+
+# A post the role vocabulary does not know, opening the part: "安全副总经理督促…", "总工程师指导…".
+_POST_LEAD = re.compile(r"^[\u4e00-\u9fff]{0,10}(?:经理|长|书记|主任|负责人|成员|委员|工程师|领导)"
+                        r"(?=(?:并|同时|负责|要|应|应当|须)*(?:督促|指导|监督|要求|推动|责令|引导|帮助))")
+
+
+def _post_before_verb(pre: str) -> int | None:
+    m = _POST_LEAD.match(pre)
+    return m.end() if m else None
+
+
+_PARTY = re.compile(r"[\u4e00-\u9fff、和及与]{1,12}")
+
+
+def another_party(clause: str, floor: int, pos: int) -> bool:
+    """"督促中小学每学期…演练两次，幼儿园每月…一次": after a supervised part, a part that opens with a bare
+    party name before its period still speaks of the supervised — no verb of the role, no role named."""
+    pre = clause[_part_start(clause, floor, pos):pos].strip()
+    return bool(_PARTY.fullmatch(pre)) and role_end(pre) is None and subject_before(pre) is None \
+        and kind_of(pre) is None and not re.search(r"组织|开展|召开|带队|参加|听取|主持|负责", pre)
+
+
+def _part_start(clause: str, floor: int, pos: int) -> int:
+    return max([clause.rfind(c, floor, pos) for c in _PART_SEP] + [floor - 1]) + 1
 
 
 def mentions_only_role(text: str) -> bool:
@@ -369,6 +397,7 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
             context = sentence_role or context
             continue
         explicit = {a.period for a in anchors if not a.by_context}
+        supervising: str | None = None  # the supervised party of the sentence's last frequency, if any
         for i, a in enumerate(anchors):
             scope_end = anchors[i + 1].start if i + 1 < len(anchors) else s_end
             if a.by_context and a.period in explicit:
@@ -376,12 +405,17 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
             if a.period is None:
                 skipped.append(Unschedulable(clause[a.start:_chunk_end(clause, a.end, scope_end)], a.unschedulable))
                 continue
-            who = supervised(clause, s_start, a.start)
+            if a.by_context and _quoted(clause, s_start, a.start):
+                continue  # "落实“日管控、周排查、月调度”机制": the name of a mechanism, not a period
+            who = supervised(clause, s_start, a.start) or (
+                supervising and another_party(clause, s_start, a.start) and supervising)
             if who:  # "督促施工单位每天开展班前教育": the contractor's frequency, not the role's
+                supervising = who
                 skipped.append(Unschedulable(clause[a.start:_chunk_end(clause, a.end, scope_end)],
                                              f"频次属于“{who}”中被督促/指导的一方，不是本角色的定期职责，未排期 / "
                                              "a frequency the supervised party keeps: not scheduled"))
                 continue
+            supervising = None
             subject = subject_before(clause[s_start:a.start]) or sentence_role
             co = subjects_before(clause[s_start:a.start])
             if len(co) > 1:  # "镇党委书记、镇长每半年…": never only one of several named subjects
@@ -401,6 +435,11 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
             if not counts and a.count is None and i + 1 < len(anchors) and not clause[a.end:anchors[i + 1].start].strip():
                 continue  # "每年上半年组织一次", "汛期内每月…": the next period words say when; this one only frames them
             if a.needs_count and not counts:
+                continue
+            if a.count is None and not counts and _COVERAGE.match(clause, a.end, scope_end):
+                skipped.append(Unschedulable(clause[a.start:_chunk_end(clause, a.end, scope_end)],
+                                             "覆盖目标（实现…全覆盖），不是次数，未排期 / a coverage goal, not a count: "
+                                             "not scheduled"))
                 continue
             if a.count is None and not counts:
                 amount = quota(clause, a.end, scope_end)
@@ -452,6 +491,22 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                 ))
         context = sentence_role or context
     return found, skipped
+
+
+# "每年实现一级、二级重大危险源企业检查全覆盖": a goal for the period, not an occurrence.
+_COVERAGE = re.compile(r"(?:要|应|须|力争|确保)?(?:实现|达到|做到)[^，,；;。]{0,30}全覆盖")
+_QUOTES = {"“": "”", "「": "」", "『": "』", "\"": "\""}
+
+
+def _quoted(clause: str, floor: int, pos: int) -> bool:
+    """Whether `pos` is inside quotation marks opened in this sentence."""
+    depth: list[str] = []
+    for ch in clause[floor:pos]:
+        if depth and ch == _QUOTES[depth[-1]]:
+            depth.pop()
+        elif ch in _QUOTES:
+            depth.append(ch)
+    return bool(depth)
 
 
 def _implies_once(rule: Frequency | None) -> bool:

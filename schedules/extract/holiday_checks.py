@@ -20,6 +20,8 @@ _NAMES = re.compile(rf"{_QUOTED}(?:[、，,和及与]\s*{_QUOTED})*")
 _QUOTES = "“”\"「」『』‘’'"
 _GENERIC = re.compile(r"(?:重大|重要|法定|传统)?节假日|(?:重大|重要|传统)?节日(?=期间|前|来临)|(?:重大|重要|传统)节日")
 _INSPECT = re.compile(r"检查|排查|巡查|督查|暗访")
+_PARTS = "，,；;：:|｜"  # clause parts, and the cells of a table row flattened to "职责 | 频次"
+_CELL_BEFORE = re.compile(r"\s*(?:等)?(?:重要)?(?:节日|节假日)?(?:前|期间)\s*[|｜]")
 ALL_HOLIDAYS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")  # official: 节假日 means these
 _ORDER = ("元旦", "寒假", "春节", "清明节", "劳动节", "端午节", "暑假", "中秋节", "国庆节")
 _BREAKS_NOTE = "寒暑假日期各校不同，请在 holidays: 中写明每年的起止日期，否则不排期"
@@ -46,9 +48,15 @@ def find(clause: str) -> list[HolidayFind]:
         if hit:
             names, hol_start, hol_end, note = hit
             inspect = _INSPECT.search(sentence, hol_end)
+            t_start = max(sentence.rfind(c, 0, hol_start) for c in _PARTS) + 1
+            if inspect is None and _CELL_BEFORE.match(sentence, hol_end):
+                # a table row "带队开展节前…检查 | 元旦、春节、国庆节前 |": the act is in the cell before
+                cell_end = max(sentence.rfind(c, 0, hol_start) for c in "|｜")
+                cell_start = max(sentence.rfind(c, 0, cell_end) for c in "|｜") + 1
+                inspect = _INSPECT.search(sentence, cell_start, cell_end) if cell_end > 0 else None
+                t_start = cell_start
             if inspect:
-                t_start = max(sentence.rfind(c, 0, hol_start) for c in "，,；;：:") + 1
-                t_end = min([i for i in (sentence.find(c, inspect.end()) for c in "，,；;：:") if i >= 0]
+                t_end = min([i for i in (sentence.find(c, inspect.end()) for c in _PARTS) if i >= 0]
                             or [len(sentence)])
                 out.append(HolidayFind(names, start, end, _subject_between(sentence, hol_end, inspect.start()), note,
                                        start + t_start, start + t_end))
