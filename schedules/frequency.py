@@ -55,8 +55,13 @@ def _season_forms(name: str) -> list[str]:
     """How lists write the stretches of a season: 汛期 → 汛前, 汛期前, 汛期, 汛期内, 主汛期, 汛后…"""
     stems = [name] + ([name[:-1]] if name.endswith("期") and len(name) > 1 else [])
     forms = [f"{s}{w}" for s in stems for w in ("前", "后")]
+    forms += [f"{name}{w}" for w in _BEFORE_WORDS + _AFTER_WORDS]  # 森林防火期开始前, 汛期结束后
     forms += [f"主{name}", f"{name}内", f"{name}期间", f"{name}中", name]
     return forms
+
+
+_BEFORE_WORDS = ("开始前", "到来前", "来临前")
+_AFTER_WORDS = ("结束后",)
 
 
 def season_word(text: str, seasons: tuple[str, ...]) -> tuple[str, str] | None:
@@ -64,9 +69,9 @@ def season_word(text: str, seasons: tuple[str, ...]) -> tuple[str, str] | None:
     for name in seasons:
         stems = [name] + ([name[:-1]] if name.endswith("期") and len(name) > 1 else [])
         for s in stems:
-            if text == f"{s}前":
+            if text == f"{s}前" or text in (f"{name}{w}" for w in _BEFORE_WORDS):
                 return name, "before"
-            if text == f"{s}后":
+            if text == f"{s}后" or text in (f"{name}{w}" for w in _AFTER_WORDS):
                 return name, "after"
         if text in _season_forms(name):
             return name, "during"
@@ -309,7 +314,7 @@ def phrase_of(f: Frequency, at_least: bool = False) -> str:
     writes 至少 before the count."""
     count = f"{'至少' if at_least else ''}{f.at_least}次"
     if f.season is not None:
-        stem = f.season[:-1] if f.season.endswith("期") else f.season
+        stem = f.season[:-1] if f.season.endswith("期") and len(f.season) == 2 else f.season  # 汛前; 森林防火期前
         word = {"before": f"{stem}前", "after": f"{stem}后"}.get(f.when or "during", f.season)
         return f"每年{word}{count}"
     if f.days:

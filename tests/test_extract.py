@@ -588,3 +588,32 @@ def test_a_table_row_naming_holidays_in_its_frequency_cell_is_a_holiday_check():
     row = "3 | 局长 | 带队开展节前安全检查 | 春节、国庆节前 |"
     [check] = holiday_checks.find(row)
     assert check.holidays == ("春节", "国庆节") and row[check.title_start:check.title_end].strip() == "带队开展节前安全检查"
+
+
+# -- blind round 6's failure classes, as general rules --------------------------------------------
+
+def test_a_frequency_line_under_an_item_is_that_items_frequency():
+    text = ("某局领导安全生产职责清单\n一、局长\n1．主持召开安全生产专题会议，研究解决重大问题。\n频次：每季度不少于1次\n"
+            "2．带队开展节前安全检查。\n频次：春节、国庆节前\n3．完成应急指挥平台升级。\n完成时限：2026年10月底前\n"
+            "4．讲授安全生产专题党课。\n频次：每年1次\n")
+    draft, text_yaml = draft_yaml(text, YEAR)
+    assert [(d.title, d.frequency, d.kind.value) for d in draft.scheduled] == [
+        ("主持召开安全生产专题会议，研究解决重大问题", "每季度至少1次", "meeting"), ("讲授安全生产专题党课", "每年1次", "study")]
+    assert [c.holidays for c in draft.holiday_checks] == [("春节", "国庆节")]
+    assert [t.due for t in draft.tasks] == [date(2026, 10, 31)]
+    assert "频次：每季度不少于1次" in draft.scheduled[0].clause  # the source keeps the item and its line
+    loads_and_schedules(text_yaml)
+
+
+def test_seasons_besides_the_flood_season_are_drafted_with_their_dates_to_review():
+    text = "某局职责清单\n一、局长\n1．每年森林防火期开始前组织召开一次部署会议。\n2．汛期结束后组织一次复查。\n"
+    draft, text_yaml = draft_yaml(text, YEAR)
+    assert [d.frequency for d in draft.scheduled] == ["每年森林防火期前1次", "每年汛后1次"]
+    assert "森林防火期: {from: 10-01, to: 05-31}  # 待核" in text_yaml
+    assert load_catalog_text(text_yaml).seasons["森林防火期"].start == (10, 1)
+    loads_and_schedules(text_yaml)
+
+
+def test_a_count_right_after_a_season_word_is_its_count():
+    assert _own("每年汛前1次，汛后1次。") == [("year", 1), ("year", 1)]
+    assert [f.rule.when for f in cadence.find("每年汛前1次，汛后1次。")[0]] == ["before", "after"]

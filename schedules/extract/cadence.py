@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import frequency as grammar
-from ..catalog import DutyKind, Frequency, PeriodKind
+from ..catalog import DEFAULT_SEASONS, DutyKind, Frequency, PeriodKind, Season
 from .numbers import number
 from .roles import qualify, role_end, sentence_subject, subject_before, subjects_before
 
@@ -20,8 +20,15 @@ _AT_LEAST = grammar.AT_LEAST
 
 # Period anchors: the grammar's (schedules.frequency: 每月, 一年两次, 每两年, 每周五, 每年汛前…), then the
 # forms only running text uses, which the importer reads from context and drafts for review.
+# Seasons lists name besides 汛期, with the dates a draft proposes (each place sets its own: to review).
+SEASONS: dict[str, Season] = {
+    **DEFAULT_SEASONS,
+    "森林防火期": Season("森林防火期", (10, 1), (5, 31)),
+    "供暖期": Season("供暖期", (11, 15), (3, 15)),
+}
+_SEASON_NAMES = tuple(SEASONS)
 _ANCHOR = re.compile(
-    grammar.ANCHOR.pattern
+    grammar.anchor_regex(_SEASON_NAMES).pattern
     + r"|每(?:一|个)?(?:(?P<smult>[两二三四五六\d]{1,2})个?)?(?P<sunit>班(?![组子长前后次])|学期|学年)"
     r"|按(?P<unit5>月|季度|季|周|旬)(?:度)?(?=[\u4e00-\u9fff])"
     r"|(?P<unit6>月度|季度|周)(?:安全生产|安全|工作|调度|形势分析|联席|党委|党工委)?"
@@ -40,6 +47,9 @@ _COUNT = re.compile(
 _NOT_COUNT_BEFORE = re.compile(r"(?:第|连续|连|每|多|首|再|又|屡|累计|超过|达到|满|前|后|近|上|下|本|该|这|那|某|几|逾|新)$")
 _NOT_COUNT_AFTER = re.compile(r"^(?:性|日|数|序|要|生灾害|生事故|生衍生)")
 _SENTENCE_END = re.compile(r"[。；;！？!?\n]")
+# "1．主持召开…会议。" then "频次：每季度不少于1次" on the next line: the frequency (or deadline) of that item.
+# The layout joins such a line to its item; the duty's words are then the item's, before it.
+FREQUENCY_LINE = re.compile(r"^(?:履职|工作|检查|落实)?(?:频次|频率|时限|完成时限|时间要求|完成时间)(?:要求)?\s*[：:]")
 _SEPARATORS = "，,；;。、：:"
 _UNIT_PERIOD = {
     "年": PeriodKind.YEAR, "年度": PeriodKind.YEAR, "全年": PeriodKind.YEAR,
@@ -133,7 +143,7 @@ def _anchor(m: re.Match) -> _Anchor:
         return _Anchor(s, e, PeriodKind.YEAR, 1, None, False, f"原文“{text}”，按每年起草", by_context=True)
     if m["unit8"]:
         return _Anchor(s, e, _UNIT_PERIOD[m["unit8"]], 1, None, False, "", by_context=True)
-    read = grammar.read_anchor(m)
+    read = grammar.read_anchor(m, _SEASON_NAMES)
     if read.frequency is None and read.approx is not None:
         approx, note = read.approx
         return _Anchor(s, e, approx.every, approx.at_least, None, False, note)
@@ -148,7 +158,8 @@ def _counts(text: str, start: int, end: int) -> list[re.Match]:
     out = []
     for m in _COUNT.finditer(text, start, end):
         before = text[max(0, m.start() - 2):m.start()]
-        if not m["mod"] and _NOT_COUNT_BEFORE.search(before):
+        # right after the period words a count is theirs: "汛后1次" (后 before a count is otherwise 后2次…)
+        if not m["mod"] and m.start() != start and _NOT_COUNT_BEFORE.search(before):
             continue
         if _NOT_COUNT_AFTER.match(text[m.end():m.end() + 4]):
             continue
@@ -392,6 +403,7 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
             continue
         sentence = clause[s_start:s_end]
         sentence_role = sentence_subject(sentence.lstrip())
+        own_item = _item_words(clause[body_start:s_start]) if FREQUENCY_LINE.match(sentence.lstrip()) else ""
         anchors = [_anchor(m) for m in _ANCHOR.finditer(clause, s_start, s_end)]
         if not anchors:
             context = sentence_role or context
@@ -471,7 +483,7 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
             for n, item in enumerate(items):
                 start, end, count, at_least, seg_start = item.start, item.end, item.count, item.at_least, item.seg_start
                 seg_end = _chunk_end(clause, end, scope_end)
-                segment = item.segment or clause[seg_start:seg_end]
+                segment = item.segment or own_item or clause[seg_start:seg_end]
                 notes = [a.note] if a.note else []
                 if item.note:
                     notes.append(item.note)
@@ -479,7 +491,8 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                     notes += [f"“{sub}”是上述次数的一部分，未另列" for sub in subsets]
                 if n == 0 and a.count is None and not counts and not _implies_once(a.rule):
                     notes.append("原文未写次数，按1次起草")
-                kind = kind_of(segment) or _kind_nearby(clause, seg_end, scope_end, s_start, seg_start, anchors, i)
+                kind = kind_of(segment) or (kind_of(clause[body_start:s_start]) if own_item else _kind_nearby(
+                    clause, seg_end, scope_end, s_start, seg_start, anchors, i))
                 if kind is None:
                     kind = DutyKind.OTHER
                     notes.append("类型未能识别，按 other 起草")
@@ -507,6 +520,15 @@ def _quoted(clause: str, floor: int, pos: int) -> bool:
         elif ch in _QUOTES:
             depth.append(ch)
     return bool(depth)
+
+
+def _item_words(item: str) -> str:
+    """What an item above its 频次 line is about: its first sentence, or that sentence's first part when long."""
+    first = re.split(r"[。；;\n]", item.strip(), maxsplit=1)[0]
+    return re.split(r"[，,]", first, maxsplit=1)[0] if len(first) > _ITEM_WORDS else first
+
+
+_ITEM_WORDS = 30
 
 
 def _implies_once(rule: Frequency | None) -> bool:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from ..holidays import HOLIDAY_NAMES, SCHOOL_BREAKS
-from .cadence import _SENTENCE_END
+from .cadence import _SENTENCE_END, FREQUENCY_LINE
 from .roles import PREFIX, mentions
 
 _NAME = r"元旦|春节|清明节?|五一|劳动节|端午节?|中秋节?|国庆节?|十一|寒暑假|寒假|暑假"
@@ -21,7 +21,7 @@ _QUOTES = "“”\"「」『』‘’'"
 _GENERIC = re.compile(r"(?:重大|重要|法定|传统)?节假日|(?:重大|重要|传统)?节日(?=期间|前|来临)|(?:重大|重要|传统)节日")
 _INSPECT = re.compile(r"检查|排查|巡查|督查|暗访")
 _PARTS = "，,；;：:|｜"  # clause parts, and the cells of a table row flattened to "职责 | 频次"
-_CELL_BEFORE = re.compile(r"\s*(?:等)?(?:重要)?(?:节日|节假日)?(?:前|期间)\s*[|｜]")
+_CELL_BEFORE = re.compile(r"\s*(?:等)?(?:重要)?(?:节日|节假日)?(?:前|期间)\s*(?:[|｜]|$)")
 ALL_HOLIDAYS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")  # official: 节假日 means these
 _ORDER = ("元旦", "寒假", "春节", "清明节", "劳动节", "端午节", "暑假", "中秋节", "国庆节")
 _BREAKS_NOTE = "寒暑假日期各校不同，请在 holidays: 中写明每年的起止日期，否则不排期"
@@ -49,6 +49,13 @@ def find(clause: str) -> list[HolidayFind]:
             names, hol_start, hol_end, note = hit
             inspect = _INSPECT.search(sentence, hol_end)
             t_start = max(sentence.rfind(c, 0, hol_start) for c in _PARTS) + 1
+            if inspect is None and FREQUENCY_LINE.match(sentence.lstrip()) and start > 0:
+                # "5．带队开展节前安全检查。" + "频次：元旦、春节前": the act is the item's, before the line
+                item = _INSPECT.search(clause, 0, start)
+                if item:
+                    out.append(HolidayFind(names, 0, end, None, note))
+                start = end_m.end() if end_m else end
+                continue
             if inspect is None and _CELL_BEFORE.match(sentence, hol_end):
                 # a table row "带队开展节前…检查 | 元旦、春节、国庆节前 |": the act is in the cell before
                 cell_end = max(sentence.rfind(c, 0, hol_start) for c in "|｜")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .cadence import _ANCHOR
+from .cadence import _ANCHOR, FREQUENCY_LINE
 from .deadlines import _DEADLINE
 from .holiday_checks import _GENERIC as _HOLIDAY_GENERIC
 from .holiday_checks import _NAMES as _HOLIDAY_NAMES
@@ -151,8 +151,8 @@ def _is_heading_clause(body: str, next_line: str | None, style: str) -> bool:
         return False
     if _HOLIDAY_NAMES.search(core) or _HOLIDAY_GENERIC.search(core):
         return False  # "2.元旦、春节等重要节日前，组织开展…检查。" as a part's last line is a holiday check
-    if next_line is None or is_title(next_line) or _ATTACHMENT.match(next_line):
-        return False
+    if next_line is None or is_title(next_line) or _ATTACHMENT.match(next_line) or FREQUENCY_LINE.match(next_line):
+        return False  # "5．讲授安全生产专题课。" + "频次：每年1次": a duty with its frequency below it
     nxt = label_of(next_line)
     if nxt is None and (_post_heading(next_line) or (len(next_line) <= 16 and not _SENTENCE_PUNCT.search(next_line)
                                                      and role_named(next_line))):
@@ -236,6 +236,14 @@ class _Builder:
                 starts.append(m.start())
                 expect += 1
         return starts
+
+    def item_ends_with(self, line: str) -> bool:
+        clauses = self.section.clauses
+        return bool(clauses) and clauses[-1].text.endswith(line)
+
+    def extend_item(self, line: str) -> None:
+        """The item's own 频次 line joins it, as a sentence of its own (the source keeps the line break)."""
+        self.section.clauses[-1].text += "\n" + line
 
     def paragraph(self, line: str) -> None:
         if _has_something(line):
@@ -325,6 +333,8 @@ def read(text: str) -> Layout:
             builder.role_part(line, heading_post(line, builder.enterprise)[0], "bare")
         elif _post_heading(line) and heading_post(line, builder.enterprise)[1]:
             builder.role_part(line, heading_post(line, builder.enterprise)[0], "colon")
+        elif FREQUENCY_LINE.match(line) and builder.item_ends_with(lines[i - 1]):
+            builder.extend_item(line)
         else:
             lab = label_of(line)
             if lab:

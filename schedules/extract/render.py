@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from .cadence import PERIOD_LABEL
+from ..catalog import DEFAULT_SEASONS
+from .cadence import PERIOD_LABEL, SEASONS
 from .draft import PLACEHOLDER_UNIT, Draft, DraftDuty, DraftHolidayCheck, DraftTask
 from .text import printable
 
@@ -103,6 +104,19 @@ def _break_dates(draft: Draft) -> list[str]:
             "# holidays:"] + [f"#   - {{name: {b}, from: {example[b][0]}, to: {example[b][1]}}}" for b in breaks]
 
 
+def _seasons(draft: Draft) -> list[str]:
+    """`seasons:` for the seasons the duties name beyond 汛期 (known without it), with the usual dates."""
+    named = dict.fromkeys(d.rule.season for d in draft.duties if d.rule is not None and d.rule.season)
+    extra = [SEASONS[n] for n in named if n not in DEFAULT_SEASONS and n in SEASONS]
+    if not extra:
+        return []
+    out = ["seasons:"]
+    for s in extra:
+        out.append(f"  {s.name}: {{from: {s.start[0]:02d}-{s.start[1]:02d}, to: {s.end[0]:02d}-{s.end[1]:02d}}}"
+                   f"  # {REVIEW}: 各地{s.name}起止日期不同，请按本地规定改写")
+    return out + [""]
+
+
 def render(draft: Draft, source_name: str = "") -> str:
     out = [
         "# dutybot 职责清单草稿 — 由 `dutybot import-list` 自动生成，请逐项核对后再使用。",
@@ -124,6 +138,7 @@ def render(draft: Draft, source_name: str = "") -> str:
         out += [f"start_year: {draft.year}  # {REVIEW}: “每两年”等周期从这一年起算 / every-n-years cycles count from it",
                 ""]
 
+    out += _seasons(draft)
     out.append("units:")
     out.append(f"  - id: {q(PLACEHOLDER_UNIT)}  # {REVIEW}: 示例单位，请改为实际单位名称")
     if draft.units:
