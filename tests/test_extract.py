@@ -617,3 +617,22 @@ def test_seasons_besides_the_flood_season_are_drafted_with_their_dates_to_review
 def test_a_count_right_after_a_season_word_is_its_count():
     assert _own("每年汛前1次，汛后1次。") == [("year", 1), ("year", 1)]
     assert [f.rule.when for f in cadence.find("每年汛前1次，汛后1次。")[0]] == ["before", "after"]
+
+
+# -- blind round 7's failure classes, as general rules --------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "确保对每户用户至少每三年上门检查1次，对商业用户每年检查不少于1次。",
+    "做到每个企业每季度至少走访一次。",
+])
+def test_a_coverage_per_customer_or_site_is_no_count_of_the_role(text):
+    found_, skipped_ = cadence.find(text)
+    assert found_ == [] and skipped_ and all("覆盖要求" in s.reason for s in skipped_)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("班组长每班组织一次班前讲话。", [("day", 1)]),  # 每班 + 组织, not 每班组
+    ("每年对所有在建工地检查一次。", [("year", 1)]),  # a check of every site, once a year: the role's own
+])
+def test_shifts_and_whole_scope_checks_stay_duties(text, expected):
+    assert _own(text) == expected

@@ -89,6 +89,15 @@ ROUNDS = [
         "l5_forestry": (17, 17, 0, 0),
         "l6_agri_table": (17, 17, 1, 0),
     }, tasks=(6, 6), checks=(8, 8), tuned=True),
+    # Tuned on: a coverage per customer ("确保对每户…每两年…，对非居民用户每年…"), 每班组织 (每班, not 每班组).
+    Round("holdout_blind7", "103/104 found, 2 false among 105 (one clause), holiday checks 7/7", {
+        "l1_county_gov": (19, 19, 0, 0),
+        "l2_traffic_brigade": (16, 16, 0, 4),
+        "l3_gas_articles": (19, 19, 0, 1),
+        "l4_village": (16, 16, 0, 16),
+        "l5_culture_tourism": (16, 16, 0, 0),
+        "l6_school_table": (18, 18, 0, 0),
+    }, tasks=(6, 6), checks=(7, 7), tuned=True),
 ]
 TABLES = [pytest.param(r, t, id=f"{r.directory}/{t.stem}") for r in ROUNDS for t in blind.tables(r.path)]
 BY_ROUND = pytest.mark.parametrize("rnd", ROUNDS, ids=lambda r: r.directory)

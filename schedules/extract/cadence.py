@@ -29,7 +29,7 @@ SEASONS: dict[str, Season] = {
 _SEASON_NAMES = tuple(SEASONS)
 _ANCHOR = re.compile(
     grammar.anchor_regex(_SEASON_NAMES).pattern
-    + r"|每(?:一|个)?(?:(?P<smult>[两二三四五六\d]{1,2})个?)?(?P<sunit>班(?![组子长前后次])|学期|学年)"
+    + r"|每(?:一|个)?(?:(?P<smult>[两二三四五六\d]{1,2})个?)?(?P<sunit>班(?![子长前后次]|组(?!织))|学期|学年)"
     r"|按(?P<unit5>月|季度|季|周|旬)(?:度)?(?=[\u4e00-\u9fff])"
     r"|(?P<unit6>月度|季度|周)(?:安全生产|安全|工作|调度|形势分析|联席|党委|党工委)?"
     r"(?=例会|调度会|分析会|讲评会|联席会|工作会议|安全会议)"
@@ -236,7 +236,8 @@ def supervised(clause: str, floor: int, pos: int) -> str | None:
     if _CONTINUES.match(pre) and part_start - 1 > floor:
         pre = clause[_part_start(clause, floor, part_start - 1):part_start - 1].strip()
     lead = role_end(pre) or _post_before_verb(pre)
-    m = _SUPERVISE.match(pre[lead:] if lead else pre)
+    pre = pre[lead:] if lead else pre
+    m = _SUPERVISE.match(pre)
     if not m or mentions_only_role(m["party"]):
         return None
     return m["verb"] + m["party"]
@@ -252,7 +253,19 @@ def _post_before_verb(pre: str) -> int | None:
     return m.end() if m else None
 
 
-_PARTY = re.compile(r"[\u4e00-\u9fff、和及与]{1,12}")
+_PARTY = re.compile(r"对?[\u4e00-\u9fff、和及与]{1,12}")
+# "确保对每户居民用户至少每两年入户安检1次": how often each customer, site or pupil is reached, a coverage the
+# role organises in rolling rounds, not occurrences the role keeps each period.
+_PER_ENTITY = re.compile(r"^(?:确保|保证|做到|实现)?(?:对|将)?(?:每|各|所有|全部)(?:一)?(?:户|家|个|名|位|处|座|台|辆|所|栋|条)"
+                         r"[\u4e00-\u9fff、和及与（）()]{0,15}$")
+
+
+def per_entity(clause: str, floor: int, pos: int) -> str | None:
+    """"确保对每户居民用户至少": the words of a coverage per customer or site opening the frequency's part."""
+    pre = clause[_part_start(clause, floor, pos):pos].strip()
+    lead = role_end(pre) or _post_before_verb(pre)
+    pre = re.sub(rf"{_AT_LEAST}$", "", pre[lead:] if lead else pre)
+    return pre if _PER_ENTITY.match(pre) else None
 
 
 def another_party(clause: str, floor: int, pos: int) -> bool:
@@ -410,6 +423,7 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
             continue
         explicit = {a.period for a in anchors if not a.by_context}
         supervising: str | None = None  # the supervised party of the sentence's last frequency, if any
+        covering: str | None = None  # the coverage ("确保对每户…") of the sentence's last frequency, if any
         for i, a in enumerate(anchors):
             scope_end = anchors[i + 1].start if i + 1 < len(anchors) else s_end
             if a.by_context and a.period in explicit:
@@ -422,12 +436,20 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
             who = supervised(clause, s_start, a.start) or (
                 supervising and another_party(clause, s_start, a.start) and supervising)
             if who:  # "督促施工单位每天开展班前教育": the contractor's frequency, not the role's
-                supervising = who
+                supervising, covering = who, None
                 skipped.append(Unschedulable(clause[a.start:_chunk_end(clause, a.end, scope_end)],
                                              f"频次属于“{who}”中被督促/指导的一方，不是本角色的定期职责，未排期 / "
                                              "a frequency the supervised party keeps: not scheduled"))
                 continue
-            supervising = None
+            reach = per_entity(clause, s_start, a.start) or (
+                covering and another_party(clause, s_start, a.start) and covering)
+            if reach:  # "确保对每户居民用户每两年入户安检1次，对非居民用户每年…": rounds the role organises
+                supervising, covering = None, reach
+                skipped.append(Unschedulable(clause[a.start:_chunk_end(clause, a.end, scope_end)],
+                                             f"“{reach}”是按每户/每处计的覆盖要求，不是本角色每期的次数，未排期 / "
+                                             "a coverage per customer or site, not a count per period: not scheduled"))
+                continue
+            supervising = covering = None
             subject = subject_before(clause[s_start:a.start]) or sentence_role
             co = subjects_before(clause[s_start:a.start])
             if len(co) > 1:  # "镇党委书记、镇长每半年…": never only one of several named subjects
