@@ -636,3 +636,28 @@ def test_a_coverage_per_customer_or_site_is_no_count_of_the_role(text):
 ])
 def test_shifts_and_whole_scope_checks_stay_duties(text, expected):
     assert _own(text) == expected
+
+
+# -- blind round 8's failure classes, as general rules --------------------------------------------
+
+def test_each_half_of_every_year_is_named_as_when_the_year_is_not_written():
+    """"每年上半年、下半年各召开1次" reads as 上半年、下半年各召开一次: one duty per half (it was 每年2次, which lets
+    both meetings fall in one half)."""
+    [hit], _ = cadence.find("每年上半年、下半年各召开1次安委会全体会议。")
+    assert (hit.period.value, hit.count, hit.both_halves) == ("half", 1, True)
+    draft, _ = draft_yaml("某局职责清单\n一、局长\n1.每年上半年、下半年各召开1次安委会全体会议。\n", YEAR)
+    assert [d.frequency for d in draft.scheduled] == ["上半年1次", "下半年1次"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("每年4月底前完成春季检查，10月底前完成秋季检查。", [("year", (4, 30)), ("year", (10, 31))]),
+    ("本办法所称汛期为每年6月1日至9月30日。", []),  # a span of days, not a deadline
+    ("督促商场每日开展防火巡查，每月开展防火检查。", []),  # the same party's next frequency
+    ("督促商场每日开展防火巡查，每月带队检查1次。", [("month", None)]),  # the role's own again
+    ("每年检查覆盖所有联系企业。", []),  # a coverage goal
+    ("确保全县每座加油站每年至少被检查一次。", []),  # a coverage per site
+    ("5 对辖区燃气用户开展入户安全检查 每户每年至少1次", []),  # the same, in a table's frequency cell
+    ("组织开展汛期防汛巡查，遇暴雨预警时每2小时巡查1次 汛期每日1次", [("day", None)]),  # 汛期 as a word
+])
+def test_deadlines_spans_parties_and_coverage_in_new_shapes(text, expected):
+    assert [(f.period.value, f.rule.due if f.rule else None) for f in cadence.find(text)[0]] == expected

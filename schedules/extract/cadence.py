@@ -8,7 +8,7 @@ count in the same scope is another duty with the same period ("研究1次安全�
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import frequency as grammar
 from ..catalog import DEFAULT_SEASONS, DutyKind, Frequency, PeriodKind, Season
@@ -121,6 +121,48 @@ class _Anchor:
     rule: Frequency | None = None
     by_context: bool = False  # a form running text uses (月度例会, 实行周巡查, 每学期), not the grammar's
     both_halves: bool = False  # 上半年、下半年各…: one duty per half
+
+
+# "本细则所称汛期为每年5月1日至9月30日": a span of days, not a deadline.
+_SPAN_AFTER = re.compile(r"\s*(?:至|到|—|－|-|～|~)\s*(?:次年|翌年)?(?:\d{1,2}|[一二三四五六七八九十]{1,3})月")
+# "每年4月底前…，10月底前…": a second deadline of the same year, without its own 每年.
+_NEXT_DUE = re.compile(r"(?<=[，,；;、])\s*(?:(?:1[0-2]|0?[1-9]|[一二三四五六七八九十]{1,2})月"
+                       r"(?:(?:[12]\d|3[01]|0?[1-9]|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])[日号]|底|末)?"
+                       r"(?:前|之前|以前))")
+# "每年上半年、下半年各召开1次": each half named, as 上半年、下半年各一次 alone.
+_YEAR_HALVES = re.compile(r"(?:上半年\s*[、和及与]\s*下半年|上\s*[、和及与]?\s*下半年)各")
+
+
+def _sentence_anchors(clause: str, start: int, end: int) -> list[_Anchor]:
+    anchors = []
+    for m in _ANCHOR.finditer(clause, start, end):
+        a = _anchor(m)
+        if a.rule is not None and a.rule.due is not None and _SPAN_AFTER.match(clause, a.end):
+            continue
+        if a.period is PeriodKind.YEAR and a.rule is None and a.count is None and not a.by_context:
+            halves = _YEAR_HALVES.match(clause, a.end)
+            if halves:
+                a = replace(a, end=halves.end(), period=PeriodKind.HALF, both_halves=True)
+        anchors.append(a)
+    return sorted(anchors + _next_dues(clause, anchors, end), key=lambda a: a.start)
+
+
+def _next_dues(clause: str, anchors: list[_Anchor], end: int) -> list[_Anchor]:
+    """"…，10月底前…" after a yearly deadline in the same sentence: one more yearly deadline."""
+    yearly = [a for a in anchors if a.rule is not None and a.rule.every is PeriodKind.YEAR and a.rule.due]
+    if not yearly:
+        return []
+    taken = [(a.start, a.end) for a in anchors]
+    out = []
+    for m in _NEXT_DUE.finditer(clause, yearly[0].end, end):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        read = grammar.read_anchor(grammar.ANCHOR.match("每年" + m.group(0).strip()))
+        if read.frequency is not None and read.frequency.due:
+            start = m.end() - len(m.group(0).lstrip())
+            out.append(_Anchor(start, m.end(), PeriodKind.YEAR, 1, None, False,
+                               f"原文“{m.group(0).strip()}”承接上文的“每年”", rule=read.frequency))
+    return out
 
 
 def _anchor(m: re.Match) -> _Anchor:
@@ -256,8 +298,21 @@ def _post_before_verb(pre: str) -> int | None:
 _PARTY = re.compile(r"对?[\u4e00-\u9fff、和及与]{1,12}")
 # "确保对每户居民用户至少每两年入户安检1次": how often each customer, site or pupil is reached, a coverage the
 # role organises in rolling rounds, not occurrences the role keeps each period.
-_PER_ENTITY = re.compile(r"^(?:确保|保证|做到|实现)?(?:对|将)?(?:每|各|所有|全部)(?:一)?(?:户|家|个|名|位|处|座|台|辆|所|栋|条)"
+_PER_ENTITY = re.compile(r"^(?:确保|保证|做到|实现)?(?:对|将)?(?:全[县市区镇乡]|辖区(?:内)?|本单位)?"
+                         r"(?:每|各|所有|全部)(?:一)?(?:户|家|个|名|位|处|座|台|辆|所|栋|条)"
                          r"[\u4e00-\u9fff、和及与（）()]{0,15}$")
+
+
+# The role's own acts: after "督促商场每日巡查，" a part with one of them is the role's again.
+_ROLE_ACT = re.compile(r"带队|带领|主持|听取|亲自|参加|召开|组织|向[^，,；;。]{0,12}(?:报告|汇报)")
+
+
+def _same_party_goes_on(clause: str, floor: int, a: _Anchor, scope_end: int) -> bool:
+    """"督促大型商场每日开展防火巡查，每月开展防火检查": a part that opens with its period right after a supervised
+    frequency, with no act of the role's own in it, is the same party's next frequency."""
+    part = _part_start(clause, floor, a.start)
+    return (part > floor and clause[part - 1] in "，," and not clause[part:a.start].strip()  # not a new table cell
+            and not _ROLE_ACT.search(clause[a.end:_chunk_end(clause, a.end, scope_end)]))
 
 
 def per_entity(clause: str, floor: int, pos: int) -> str | None:
@@ -276,8 +331,14 @@ def another_party(clause: str, floor: int, pos: int) -> bool:
         and kind_of(pre) is None and not re.search(r"组织|开展|召开|带队|参加|听取|主持|负责", pre)
 
 
+_CELL_GAP = re.compile(r"(?<=[\u4e00-\u9fff）)”])\s+(?=[\u4e00-\u9fff（(“])")
+
+
 def _part_start(clause: str, floor: int, pos: int) -> int:
-    return max([clause.rfind(c, floor, pos) for c in _PART_SEP] + [floor - 1]) + 1
+    """Where the part of the clause holding `pos` starts: after a separator, or a table cell's gap (a Word
+    table saved as text keeps its cells apart by tabs or spaces, which running Chinese text never has)."""
+    gaps = [m.end() - 1 for m in _CELL_GAP.finditer(clause, floor, pos)]
+    return max([clause.rfind(c, floor, pos) for c in _PART_SEP] + gaps + [floor - 1]) + 1
 
 
 def mentions_only_role(text: str) -> bool:
@@ -417,7 +478,7 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
         sentence = clause[s_start:s_end]
         sentence_role = sentence_subject(sentence.lstrip())
         own_item = _item_words(clause[body_start:s_start]) if FREQUENCY_LINE.match(sentence.lstrip()) else ""
-        anchors = [_anchor(m) for m in _ANCHOR.finditer(clause, s_start, s_end)]
+        anchors = _sentence_anchors(clause, s_start, s_end)
         if not anchors:
             context = sentence_role or context
             continue
@@ -434,7 +495,8 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
             if a.by_context and _quoted(clause, s_start, a.start):
                 continue  # "落实“日管控、周排查、月调度”机制": the name of a mechanism, not a period
             who = supervised(clause, s_start, a.start) or (
-                supervising and another_party(clause, s_start, a.start) and supervising)
+                supervising and (another_party(clause, s_start, a.start)
+                                 or _same_party_goes_on(clause, s_start, a, scope_end)) and supervising)
             if who:  # "督促施工单位每天开展班前教育": the contractor's frequency, not the role's
                 supervising, covering = who, None
                 skipped.append(Unschedulable(clause[a.start:_chunk_end(clause, a.end, scope_end)],
@@ -472,7 +534,7 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
                 continue
             if a.count is None and not counts and _COVERAGE.match(clause, a.end, scope_end):
                 skipped.append(Unschedulable(clause[a.start:_chunk_end(clause, a.end, scope_end)],
-                                             "覆盖目标（实现…全覆盖），不是次数，未排期 / a coverage goal, not a count: "
+                                             "覆盖目标（实现…全覆盖、覆盖所有…），不是次数，未排期 / a coverage goal, not a count: "
                                              "not scheduled"))
                 continue
             if a.count is None and not counts:
@@ -529,7 +591,8 @@ def find(clause: str, body_start: int = 0) -> tuple[list[Found], list[Unschedula
 
 
 # "每年实现一级、二级重大危险源企业检查全覆盖": a goal for the period, not an occurrence.
-_COVERAGE = re.compile(r"(?:要|应|须|力争|确保)?(?:实现|达到|做到)[^，,；;。]{0,30}全覆盖")
+_COVERAGE = re.compile(r"(?:要|应|须|力争|确保)?(?:(?:实现|达到|做到)[^，,；;。]{0,30}全覆盖"
+                       r"|[^，,；;。]{0,20}?覆盖(?:所有|全部|各|到))")
 _QUOTES = {"“": "”", "「": "」", "『": "』", "\"": "\""}
 
 
