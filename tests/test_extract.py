@@ -661,3 +661,20 @@ def test_each_half_of_every_year_is_named_as_when_the_year_is_not_written():
 ])
 def test_deadlines_spans_parties_and_coverage_in_new_shapes(text, expected):
     assert [(f.period.value, f.rule.due if f.rule else None) for f in cadence.find(text)[0]] == expected
+
+
+# -- blind round 9's failure classes, as general rules --------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("4.汛前组织对辖区山塘水库、地质灾害隐患点、危旧房屋开展一次全面排查。", [("year", 1)]),
+    ("3.全年组织科室人员安全生产和消防知识学习不少于4次。", [("year", 4)]),
+])
+def test_season_and_whole_year_words_reach_a_count_further_on(text, expected):
+    assert _own(text) == expected
+
+
+def test_a_note_about_the_list_is_nobodys_duty():
+    text = ("某公司职责清单\n一、总经理\n1.每月主持召开一次安全例会。\n"
+            "说明：1.本清单所称“驾驶员”包括劳务派遣驾驶员。2.履职记录由安全部每月汇总归档。\n")
+    draft, _ = draft_yaml(text, YEAR)
+    assert [d.frequency for d in draft.scheduled] == ["每月1次"]

@@ -108,6 +108,16 @@ ROUNDS = [
         "l5_sports_bureau": (17, 17, 0, 8),
         "l6_construction_project": (16, 16, 0, 9),
     }, tasks=(6, 6), checks=(6, 6), tuned=True),
+    # The first blind run within issue 12's goal. Tuned on: 汛前 opening an item with its count further on, 全年 with
+    # the count after a long act, a 说明： paragraph (about the list, nobody's duty).
+    Round("holdout_blind9", "105/107 found, 1 false among 106 (goal met), holiday checks 6/6", {
+        "l1_prov_housing": (19, 19, 0, 0),
+        "l2_county_towns": (19, 19, 0, 0),
+        "l3_hazchem_warehouse": (17, 17, 0, 1),
+        "l4_hospital": (17, 17, 0, 4),
+        "l5_university": (17, 17, 0, 10),
+        "l6_bus_company": (18, 18, 0, 0),
+    }, tasks=(6, 6), checks=(6, 6), tuned=True),
 ]
 TABLES = [pytest.param(r, t, id=f"{r.directory}/{t.stem}") for r in ROUNDS for t in blind.tables(r.path)]
 BY_ROUND = pytest.mark.parametrize("rnd", ROUNDS, ids=lambda r: r.directory)

@@ -30,6 +30,7 @@ _SENTENCE_PUNCT = re.compile(r"[。，,；;：:！？!?]")
 _DATE_LINE = re.compile(r"^\s*20\d\d\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*日?\s*$")
 _ATTACHMENT = re.compile(r"^附\s*件\s*[0-9一二三四五六七八九十]*\s*[:：]?$")
 _BARE_NUMBER = re.compile(r"^\d{1,3}$")
+_NOTE = re.compile(r"^(?:说明|备注|注|附注|填表说明)\s*[：:]")
 
 _COLUMN_KINDS = (
     ("text", re.compile(r"工作要求|具体措施|工作内容|主要内容|具体内容|工作措施|目标要求|任务内容|工作目标|措施")),
@@ -246,7 +247,9 @@ class _Builder:
         self.section.clauses[-1].text += "\n" + line
 
     def paragraph(self, line: str) -> None:
-        if _has_something(line):
+        if _NOTE.match(line):  # "说明：1.本清单所称…2.履职记录由…每月汇总归档": about the list, no one's duty
+            self.section.paragraphs.append(line)
+        elif _has_something(line):
             self.paragraph_no += 1
             self.group += 1
             self.section.clauses.append(Clause("", f"p{self.paragraph_no}", line, 0, self.group))
