@@ -396,6 +396,17 @@ async def test_a_lone_process_restarted_after_sigkill_leads_at_once(sandbox, sql
     store.dispose()
 
 
+@pytest.mark.parametrize("raw", ["0", "-1", "2.5", "many"])
+def test_a_bad_outbox_in_flight_stops_with_a_clear_message(raw, monkeypatch):
+    from bot.config import Settings
+
+    monkeypatch.setenv("OUTBOX_IN_FLIGHT", raw)
+    with pytest.raises(SystemExit, match="OUTBOX_IN_FLIGHT"):
+        Settings.from_env(env_file=None)
+    monkeypatch.setenv("OUTBOX_IN_FLIGHT", "3")
+    assert Settings.from_env(env_file=None).outbox_in_flight == 3
+
+
 @pytest.mark.parametrize("env", [{"LEASE_SECONDS": "abc"}, {"LEASE_SECONDS": "0"},
                                  {"LEASE_SECONDS": "3", "LEASE_RENEW_SECONDS": "5"}])
 def test_bad_lease_settings_stop_with_a_clear_message(env, monkeypatch):
