@@ -24,6 +24,16 @@ def _seconds(name: str, default: float) -> float:
     return value
 
 
+def _count(name: str, default: int) -> int:
+    """A positive whole number from the environment; a bad value stops with a clear message."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"{name} 应为正整数 / must be a positive whole number, got {raw!r}")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     bot_token: str = ""
@@ -53,6 +63,7 @@ class Settings:
     paid_broadcast: bool = False  # TELEGRAM_PAID_BROADCAST=1: red warnings' calls may use paid broadcast
     lease_seconds: float = 15.0  # the leader lease (several processes on one database)
     lease_renew_seconds: float = 5.0
+    outbox_in_flight: int = 1  # ordinary sends unrecorded at once = the most repeats after a crash
     web_listen: str = "127.0.0.1:8080"  # the web console (bot/web); empty: not served by `dutybot run`
     web_base_url: str = ""  # what sign-in links use; empty: http://WEB_LISTEN
 
@@ -93,6 +104,7 @@ class Settings:
             paid_broadcast=os.environ.get("TELEGRAM_PAID_BROADCAST", "") == "1",
             lease_seconds=_seconds("LEASE_SECONDS", 15.0),
             lease_renew_seconds=_seconds("LEASE_RENEW_SECONDS", 5.0),
+            outbox_in_flight=_count("OUTBOX_IN_FLIGHT", 1),
             web_listen=os.environ.get("WEB_LISTEN", "127.0.0.1:8080"),
             web_base_url=os.environ.get("WEB_BASE_URL", ""),
         )

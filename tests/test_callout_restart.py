@@ -1,5 +1,5 @@
 """A real bot process SIGKILLed in the middle of a 叫应 broadcast, then restarted: the same callout
-resumes from the store — nobody skipped, nobody called twice for a step beyond what was in flight."""
+resumes from the store — nobody skipped, nobody called twice for a step but the one call in flight."""
 
 from __future__ import annotations
 
@@ -67,7 +67,8 @@ async def test_sigkill_mid_broadcast_then_restart_completes_the_same_callout(san
         await eventually(lambda: {c for c, n in _calls(sandbox) if n == 2} >= everyone, 30, "every second call")
         calls = _calls(sandbox)
         assert max(calls.values()) <= 2, calls.most_common(3)
-        assert sum(n - 1 for n in calls.values()) <= in_flight, (calls.most_common(3), in_flight)
+        # only the call in flight at the kill (one ordinary request open at a time)
+        assert sum(n - 1 for n in calls.values()) <= min(1, in_flight), (calls.most_common(3), in_flight)
         with store.session() as s:
             targets = s.exec(select(CalloutTarget).where(CalloutTarget.callout_id == cid)).all()
             assert len(targets) == LEADERS and {t.calls_made for t in targets} == {2}

@@ -56,7 +56,7 @@ async def test_sigkill_mid_drain_then_restart_delivers_everything(sandbox, store
     await eventually(lambda: _delivered(sandbox) >= set(texts), 30, "every queued message delivered")
     counts = Counter(m["text"] for m in await sandbox.users.messages())
     assert max(counts.values()) <= 2, counts.most_common(3)
-    assert sum(n - 1 for n in counts.values()) <= in_flight  # only the rows in flight at the kill
+    assert sum(n - 1 for n in counts.values()) <= min(1, in_flight)  # only the one send in flight at the kill
     assert await bot.stop() == 0
     with store.session() as s:
         assert {r.state for r in s.exec(select(Outbox))} == {"sent"}

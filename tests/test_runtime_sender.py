@@ -76,6 +76,33 @@ async def test_callout_behind_a_thousand_routine_messages_goes_first(database_ur
         assert min(m["seq"] for m in await h.messages()) == first["seq"]
 
 
+@pytest.mark.parametrize("open_requests", [1, 3])
+async def test_ordinary_sends_keep_at_most_outbox_in_flight_requests_open(database_url, tmp_path, open_requests):
+    # A slow Telegram (each message accepted 0.15 s after it arrives): requests the sandbox holds
+    # are messages a crash right now could have sent without the store knowing, i.e. the repeats
+    # after a restart. The sender opens the next ordinary request only once the previous one's
+    # answer is committed, so there are never more than OUTBOX_IN_FLIGHT of them.
+    import asyncio
+
+    from bot.telegram.app import RuntimeOptions
+
+    options = RuntimeOptions(scheduler=False, reconcile_on_start=False,
+                             sender={"chat_interval": 0.0, "group_interval": 0.0, "global_rate": 1000.0,
+                                     "ordinary_in_flight": open_requests})
+    async with Harness(database_url, tmp_path, allow_unknown_chats=True, runtime_options=options) as h:
+        await h.users.faults("sendMessage", hang=0.15, then="process", rate=1.0)
+        queue(h, [(40_000 + n, f"slow{n}", outbox.ROUTINE) for n in range(12)])
+        most = 0
+        while len(h.sandbox.world.bot_messages) < 12:  # sampled on the sandbox's own loop
+            most = max(most, h.sandbox.faults.served - len(h.sandbox.world.bot_messages))
+            await asyncio.sleep(0.005)
+        await h.drain_outbox()
+        assert states(h) == {"sent": 12}
+        assert most <= open_requests, most
+        if open_requests > 1:
+            assert most > 1, most  # the setting is what limits it
+
+
 async def test_an_edit_waits_for_its_message(sqlite_harness):
     h = sqlite_harness
     tg = await h.bind("孙丽")

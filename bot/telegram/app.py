@@ -124,8 +124,9 @@ class Runtime:
         self.app, self.modules = build_application(ctx, token)
         self.inbox = Inbox(ctx.store, self.app)
         paid = {"paid_broadcast": True, "max_in_flight": 64, "claim_batch": 64} if ctx.settings.paid_broadcast else {}
+        ordinary = {"ordinary_in_flight": ctx.settings.outbox_in_flight}
         self.sender = Sender(ctx.store, self.app.bot, data_dir=ctx.settings.data_dir,
-                             **{**paid, **self.options.sender})
+                             **{**ordinary, **paid, **self.options.sender})
         self.reminders = ReminderScheduler(ctx, self.app.job_queue.scheduler)
         self.leadership = Leadership(ctx.store, lease_seconds=ctx.settings.lease_seconds,
                                      renew_seconds=ctx.settings.lease_renew_seconds,

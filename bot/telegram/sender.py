@@ -6,12 +6,20 @@ How it works
   ahead of a thousand routine ones), at most one per chat at a time (FIFO per chat), skipping
   chats that are busy or held back. Claiming sets `state=sending` and a lease (`claimed_until`);
   on PostgreSQL candidates are read `FOR UPDATE SKIP LOCKED`, and the UPDATE re-checks the state
-  (`RETURNING id`), so two senders never claim the same row. The lease of rows in flight is
-  renewed, so after a SIGKILL at most the in-flight rows are sent again, a few seconds later.
+  (`RETURNING id`), so two senders never claim the same row. The lease of claimed rows is
+  renewed while this process holds them; a dead process's rows are taken again when it runs out.
 - Pace: sends start evenly spaced at `global_rate` per second (a little under Telegram's 30/s so
   network jitter does not push a window over), at most one per `chat_interval` per private chat
-  and one per `group_interval` per group (20/min), with up to `max_in_flight` requests at once so
-  network latency does not cap the rate.
+  and one per `group_interval` per group (20/min). Up to `max_in_flight` rows are claimed ahead.
+- At most one repeat per crash: a message Telegram accepted but the store does not yet know as
+  sent goes out again after a SIGKILL (Telegram has no idempotency key). So an ordinary row's
+  request starts only once the previous ordinary row's outcome is committed (`ordinary_in_flight`
+  = 1: request, answer, commit of `sent`, then the next request; the commit is retried until it
+  holds, the row's claim renewed meanwhile): at any moment at most one message is accepted-but-
+  unrecorded. The cost is the round trip: the rate is min(`global_rate`, 1 / (Telegram's answer
+  time + one commit)), 30/s while that is under ~33 ms (the sandbox, a server near Telegram's);
+  a larger `ordinary_in_flight` (OUTBOX_IN_FLIGHT) buys rate back at up to that many repeats per
+  crash. Paid-broadcast rows are not held to this (below).
 - Errors: 429 holds back that chat only, for `retry_after` (PTB's AIORateLimiter pauses every
   send), and anything less urgent than the refused message until it may be retried (otherwise
   routine rows to other chats would take the slots a waiting 叫应 call needs); 5xx, timeouts and network errors are retried with exponential backoff, forever (a row is
@@ -31,7 +39,9 @@ How it works
 Paid broadcast: with `paid_broadcast=True` (TELEGRAM_PAID_BROADCAST=1), rows whose payload has
 `"broadcast": true` (a red warning's calls) go out with allow_paid_broadcast, paced by their own
 `paid_rate` (Telegram allows up to 1,000 such messages a second, paid in Stars) instead of
-`global_rate`; every other row keeps the ordinary pace. Without it the marker is ignored.
+`global_rate`; every other row keeps the ordinary pace. Without it the marker is ignored. Those
+rows run concurrently (up to `max_in_flight`) and are marked sent in group commits: a crash
+mid-broadcast may repeat the calls in flight and in the uncommitted batch.
 
 Payloads: see bot/services/outbox.py. One extension: `"if_open": <DutyInstance id>` skips the
 message (state `skipped`) when that instance is no longer open or already has enough check-ins by
@@ -169,7 +179,8 @@ class Sender:
     def __init__(self, store: Store, bot: Bot, *, data_dir: Path | str = "data", global_rate: float = 29.6,
                  chat_interval: float = 1.05, group_interval: float = 3.1, max_in_flight: int = 32,
                  lease: float = 4.0, poll_interval: float = 0.5, max_backoff: float = 300.0,
-                 paid_broadcast: bool = False, paid_rate: float = 990.0, claim_batch: int = 16):
+                 paid_broadcast: bool = False, paid_rate: float = 990.0, claim_batch: int = 16,
+                 ordinary_in_flight: int = 1):
         self.store = store
         self.bot = bot
         self.data_dir = Path(data_dir)
@@ -180,6 +191,8 @@ class Sender:
         self.chat_interval = chat_interval
         self.group_interval = group_interval
         self.max_in_flight = max_in_flight
+        self.ordinary_in_flight = max(1, ordinary_in_flight)
+        self._ordinary: set[asyncio.Task] = set()  # ordinary sends whose outcome is not yet committed
         self.lease = lease
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
@@ -235,18 +248,30 @@ class Sender:
                     continue
                 pending = self._start_claim()
                 for n, row in enumerate(claimed):
+                    paid = self._paid(row)
+                    if not paid:
+                        await self._ordinary_slot()
                     if stop.is_set():
                         break
-                    await (self.paid_pacer if self._paid(row) else self.pacer).acquire()
+                    await (self.paid_pacer if paid else self.pacer).acquire()
                     if not self.may_send():  # stopped leading meanwhile: give the rest back
                         await self._give_back([r.id for r in claimed[n:]])
                         break
                     task = asyncio.create_task(self._send(row), name=f"outbox-{row.id}")
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
+                    if not paid:
+                        self._ordinary.add(task)
+                        task.add_done_callback(self._ordinary.discard)
         finally:
             if pending is not None:
                 await asyncio.gather(pending, return_exceptions=True)  # its rows are released on the way out
+
+    async def _ordinary_slot(self) -> None:
+        """Wait until fewer than `ordinary_in_flight` ordinary sends are unrecorded (module docstring:
+        at most one repeat per crash). Waited for before the pacer, so starts stay evenly spaced."""
+        while len(self._ordinary) >= self.ordinary_in_flight:
+            await asyncio.wait(list(self._ordinary), return_when=asyncio.FIRST_COMPLETED)
 
     def _paid(self, row: _Claimed) -> bool:
         return self.paid_broadcast and bool(row.payload.get("broadcast")) and row.payload.get("method") == "sendMessage"
@@ -477,7 +502,7 @@ class Sender:
             values: dict[str, Any] = {"state": "sent", "sent_at": clock.now(), "last_error": None}
             if message_id is not None:
                 values["tg_message_id"] = message_id
-            await asyncio.to_thread(self._finish, row.id, **values)
+            await self._record_sent(row.id, values)
             return
         # Paid broadcast: group commit. Rows sent while the previous batch is being written go in
         # the next one, so 1,000/s is not capped by one database commit per message (SQLite: ~100/s).
@@ -489,6 +514,20 @@ class Sender:
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_sent(), name="outbox-sent-commit")
         await done
+
+    async def _record_sent(self, row_id: int, values: dict[str, Any]) -> None:
+        """Commit one row as sent, retrying until it holds: Telegram has the message, so giving up
+        would send it again when the claim runs out. The row stays in flight meanwhile (claim
+        renewed) and, for an ordinary row, no other ordinary request starts."""
+        delay = 0.05
+        while True:
+            try:
+                await asyncio.to_thread(self._finish, row_id, **values)
+                return
+            except Exception:
+                log.warning("recording outbox %s as sent failed; retrying", row_id, exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     async def _commit_sent(self) -> None:
         pending: list[dict] = []
