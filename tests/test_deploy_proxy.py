@@ -154,7 +154,9 @@ async def test_nginx_in_front_of_two_replicas_on_postgresql(sandbox, pg_url, tmp
         signed = await browser.post(f"{nginx.url}/login/{token}")
         assert signed.status_code == 303 and signed.headers["location"] == "/" and browser.cookies
         assert [(await through.page("/")).status_code for _ in range(2)] == [200, 200]
-        assert _served_by(nginx, "/") >= set(web_of.values())  # the session is in the store: both know it
+        overview = [r for r in nginx.requests() if (r.method, r.uri) == ("GET", "/")]
+        # one after the other on the two replicas: the session is in the store, both know it
+        assert {r.upstreams[-1] for r in overview[-2:]} == set(web_of.values()), overview
 
         # (3) the leader freezes with a delivery and a page request in flight to it, then dies
         await eventually(lambda: _handled(store, {930_000 + n for n in range(4)}), 20, "the first deliveries handled")
