@@ -1,5 +1,6 @@
-"""docker-compose.yml and deploy/nginx.conf (Docker cannot run here: the files are parsed and
-checked against each other and against the bot's own settings)."""
+"""docker-compose.yml and deploy/nginx.conf checked against each other and against the bot's own
+settings (Docker cannot run here). tests/test_deploy_proxy.py runs the topology itself: a real
+nginx with deploy/nginx.conf in front of two real replicas on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from pathlib import Path
 
 import yaml
+from support import deploy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,13 +32,52 @@ def test_compose_runs_postgres_two_replicas_and_a_proxy():
 
 
 def test_nginx_sends_webhooks_and_the_console_to_both_replicas():
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
-    conf = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
-    bot = compose["services"]["bot1"]
-    hook_port = re.search(r"--listen \S+:(\d+)", " ".join(bot["command"])).group(1)
-    web_port = bot["environment"]["WEB_LISTEN"].rpartition(":")[2]
+    compose = deploy.load_compose()
+    conf = deploy.NGINX_CONF.read_text(encoding="utf-8")
+    ports = deploy.compose_ports(compose)  # the port numbers, from the compose file alone
     upstreams = dict(re.findall(r"upstream (\w+) \{(.*?)\}", conf, re.S))
-    assert set(re.findall(r"server (bot\d):(\d+)", upstreams["dutybot_webhook"])) == {("bot1", hook_port), ("bot2", hook_port)}
-    assert set(re.findall(r"server (bot\d):(\d+)", upstreams["dutybot_web"])) == {("bot1", web_port), ("bot2", web_port)}
-    assert re.search(r"location /telegram \{[^}]*proxy_pass http://dutybot_webhook;[^}]*proxy_next_upstream", conf)
-    assert re.search(r"location / \{[^}]*proxy_pass http://dutybot_web;", conf)
+    replicas = set(deploy.REPLICAS)
+    assert set(compose["services"]) >= replicas
+    assert set(re.findall(r"server (bot\d):(\d+)", upstreams["dutybot_webhook"])) == {(b, str(ports["hook"])) for b in replicas}
+    assert set(re.findall(r"server (bot\d):(\d+)", upstreams["dutybot_web"])) == {(b, str(ports["web"])) for b in replicas}
+    assert re.search(rf"^\s*listen {ports['proxy']};", conf, re.M)  # the port compose publishes
+    webhook = re.search(r"location /telegram \{([^}]*)\}", conf).group(1)
+    console = re.search(r"location / \{([^}]*)\}", conf).group(1)
+    assert "proxy_pass http://dutybot_webhook;" in webhook and "proxy_pass http://dutybot_web;" in console
+    # a delivery that reached a replica which died goes on to the other (the inbox drops repeats);
+    # a console POST is not safe to repeat
+    assert re.search(r"proxy_next_upstream [^;]*\bnon_idempotent;", webhook)
+    assert "proxy_next_upstream" in console and "non_idempotent" not in console
+
+
+def test_the_proxy_test_runs_the_compose_files_replicas():
+    """tests/test_deploy_proxy.py starts the replicas from the compose file's command and
+    environment and runs deploy/nginx.conf itself: both are readable the way it reads them."""
+    compose = deploy.load_compose()
+    args = deploy.replica_args(compose, webhook_url="http://127.0.0.1:1/telegram", listen="127.0.0.1:2")
+    assert args == ["--webhook", "http://127.0.0.1:1/telegram", "--listen", "127.0.0.1:2"]
+    assert deploy.replica_env(compose, data_dir=ROOT / "data") == {"DATA_DIR": str(ROOT / "data")}
+    rendered = deploy.render(deploy.NGINX_CONF.read_text(encoding="utf-8"), compose, {"bot1": (11, 12), "bot2": (21, 22)}, 3)
+    assert "server bot" not in rendered and re.search(r"^\s*listen 127\.0\.0\.1:3;", rendered, re.M)
+    assert sorted(re.findall(r"server 127\.0\.0\.1:(\d+)", rendered)) == ["11", "12", "21", "22"]
+
+
+def test_the_replicas_environment_is_what_the_bot_reads(monkeypatch):
+    """The compose environment, with the .env the compose file asks for, gives the bot the settings
+    the proxy and the health check expect."""
+    from bot.config import Settings
+
+    compose = deploy.load_compose()
+    bot = compose["services"][deploy.REPLICAS[0]]
+    dotenv = {"BOT_TOKEN": "1:x", "WEBHOOK_URL": "https://duty.example/telegram", "WEBHOOK_SECRET": "s" * 32,
+              "WEB_BASE_URL": "https://duty.example"}
+    header = deploy.COMPOSE.read_text(encoding="utf-8").split("\nx-bot")[0]
+    assert all(name in header for name in dotenv)  # the compose file's header names what .env needs
+    for name, value in {**dotenv, **bot["environment"]}.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env(env_file=None)
+    ports = deploy.compose_ports(compose)
+    assert settings.web_listen == f"0.0.0.0:{ports['web']}" and settings.webhook_secret == dotenv["WEBHOOK_SECRET"]
+    assert settings.database_url == bot["environment"]["DATABASE_URL"] and str(settings.data_dir) == "/data"
+    assert settings.web_url == dotenv["WEB_BASE_URL"]  # sign-in links point at nginx, not at a replica
+    assert f"127.0.0.1:{ports['web']}/healthz" in " ".join(bot["healthcheck"]["test"])
