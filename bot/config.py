@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,18 @@ def _seconds(name: str, default: float) -> float:
     if not value > 0:
         raise SystemExit(f"{name} 应为正数（秒）/ must be a positive number of seconds, got {raw!r}")
     return value
+
+
+def _networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or networks (127.0.0.1, 10.0.0.0/8); a bad one stops with a clear message."""
+    out = []
+    for item in os.environ.get(name, "").split(","):
+        if item.strip():
+            try:
+                out.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise SystemExit(f"{name} 中的 {item.strip()!r} 不是 IP 地址或网段 / is not an address or network") from None
+    return tuple(out)
 
 
 def _count(name: str, default: int) -> int:
@@ -66,6 +79,8 @@ class Settings:
     outbox_in_flight: int = 1  # ordinary sends unrecorded at once = the most repeats after a crash
     web_listen: str = "127.0.0.1:8080"  # the web console (bot/web); empty: not served by `dutybot run`
     web_base_url: str = ""  # what sign-in links use; empty: http://WEB_LISTEN
+    # Reverse proxies whose X-Forwarded-For names the client (sign-in limit, audit); empty: trust none.
+    web_trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def web_url(self) -> str:
@@ -107,6 +122,7 @@ class Settings:
             outbox_in_flight=_count("OUTBOX_IN_FLIGHT", 1),
             web_listen=os.environ.get("WEB_LISTEN", "127.0.0.1:8080"),
             web_base_url=os.environ.get("WEB_BASE_URL", ""),
+            web_trusted_proxies=_networks("WEB_TRUSTED_PROXIES"),
         )
         if settings.lease_renew_seconds >= settings.lease_seconds:
             raise SystemExit("LEASE_RENEW_SECONDS 须小于 LEASE_SECONDS / must be less than LEASE_SECONDS "

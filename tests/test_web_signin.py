@@ -3,6 +3,8 @@ who sees what, error pages, /healthz."""
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import replace
 from datetime import timedelta
 
 import time_machine
@@ -11,6 +13,7 @@ from sqlmodel import select
 from bot import clock
 from bot.services import signin
 from bot.store.models import AuditLog, WebLink
+from bot.web.security import forwarded_client
 
 pytest_plugins = ["support.harness", "support.browser", "support.web_fixtures"]
 
@@ -125,3 +128,30 @@ async def test_no_traceback_reaches_the_browser(web, page, monkeypatch):
     assert response.status == 500
     body = await page.content()
     assert "编号" in body and "Traceback" not in body and "secret internals" not in body
+
+
+async def test_behind_a_trusted_proxy_the_limit_counts_each_browser(web):
+    """nginx (127.0.0.1 here) names the browser in X-Forwarded-For: one flooding client is limited, another
+    still signs in, and the refusal is audited with the browser's address."""
+    web.harness.ctx.settings = replace(web.harness.ctx.settings,
+                                       web_trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),))
+    flood = {"X-Forwarded-For": "203.0.113.7, 10.1.2.3"}  # the first hop is the client's own claim
+    for _ in range(20):
+        async with web.http.get(web.url + "/login/guess", headers=flood) as r:
+            assert r.status == 404
+    async with web.http.get(web.url + "/login/guess", headers=flood) as r:
+        assert r.status == 429
+    async with web.http.get(web.url + "/login/guess", headers={"X-Forwarded-For": "10.1.2.4"}) as r:
+        assert r.status == 404  # another browser behind the same proxy
+    with web.harness.session() as s:
+        ips = {a.detail.get("ip") for a in s.exec(select(AuditLog)).all() if a.detail}
+    assert "10.1.2.3" in ips and "203.0.113.7" not in ips
+
+
+def test_only_trusted_hops_are_walked_back():
+    trusted = (ipaddress.ip_network("172.28.0.2/32"),)
+    assert forwarded_client("172.28.0.2", ["1.2.3.4, 10.0.0.9"], trusted) == "10.0.0.9"
+    assert forwarded_client("10.0.0.9", ["1.2.3.4"], trusted) == "10.0.0.9"  # not from the proxy: not believed
+    assert forwarded_client("172.28.0.2", [], trusted) == "172.28.0.2"
+    assert forwarded_client("172.28.0.2", ["junk"], trusted) == "junk"  # nginx's own hop, as nginx wrote it
+    assert forwarded_client("127.0.0.1", ["10.0.0.9"], ()) == "127.0.0.1"  # no proxies named: the peer

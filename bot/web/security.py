@@ -7,7 +7,7 @@
   https; its value is checked against the store on every request (bot/services/signin.py).
 - Every POST of a signed-in page carries the session's CSRF token, as the form field `csrf` or the
   `X-CSRF-Token` header (htmx sends it from <body hx-headers>); without it the POST is refused.
-- Sign-in attempts are rate limited per client IP **in memory** (per process: a process restart
+- Sign-in attempts are rate limited per client IP (behind trusted proxies, the X-Forwarded-For client) **in memory** (per process: a process restart
   forgets them, several processes each count their own). Tokens are 256-bit, so the limit guards
   against floods, not guessing.
 
@@ -18,6 +18,7 @@ page gets 403. Refusals are raised as `Refusal`, which errors.py renders and aud
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
@@ -147,7 +148,30 @@ SIGNIN_LIMIT = web.AppKey("signin_limit", RateLimit)
 
 
 def client_ip(request: web.Request) -> str:
-    return request.remote or ""
+    """The client's address: the peer's, or behind trusted reverse proxies (WEB_TRUSTED_PROXIES) the
+    nearest address in X-Forwarded-For that is not one of them. Without it every browser behind nginx
+    would share nginx's address, and one flood would lock everyone out of sign-in."""
+    return forwarded_client(request.remote or "", request.headers.getall("X-Forwarded-For", []),
+                            ctx(request).settings.web_trusted_proxies)
+
+
+def forwarded_client(peer: str, forwarded: list[str], trusted) -> str:
+    """Walk from the peer back along X-Forwarded-For while the hop is a trusted proxy (stdlib
+    `ipaddress`; aiohttp-remotes would be a dependency for these few lines, and its strict mode answers
+    400 to a chain with an unknown hop instead of stopping at it)."""
+    hops = [h.strip() for value in forwarded for h in value.split(",") if h.strip()]
+    address = peer
+    while hops and _is_trusted(address, trusted):
+        address = hops.pop()
+    return address
+
+
+def _is_trusted(address: str, trusted) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in trusted)
 
 
 def limit_signin(request: web.Request) -> None:
