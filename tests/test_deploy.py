@@ -4,6 +4,7 @@ nginx with deploy/nginx.conf in front of two real replicas on PostgreSQL."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -56,7 +57,8 @@ def test_the_proxy_test_runs_the_compose_files_replicas():
     compose = deploy.load_compose()
     args = deploy.replica_args(compose, webhook_url="http://127.0.0.1:1/telegram", listen="127.0.0.1:2")
     assert args == ["--webhook", "http://127.0.0.1:1/telegram", "--listen", "127.0.0.1:2"]
-    assert deploy.replica_env(compose, data_dir=ROOT / "data") == {"DATA_DIR": str(ROOT / "data")}
+    assert deploy.replica_env(compose, data_dir=ROOT / "data") == {"DATA_DIR": str(ROOT / "data"),
+                                                                    "WEB_TRUSTED_PROXIES": "127.0.0.1"}
     rendered = deploy.render(deploy.NGINX_CONF.read_text(encoding="utf-8"), compose, {"bot1": (11, 12), "bot2": (21, 22)}, 3)
     assert "server bot" not in rendered and re.search(r"^\s*listen 127\.0\.0\.1:3;", rendered, re.M)
     assert sorted(re.findall(r"server 127\.0\.0\.1:(\d+)", rendered)) == ["11", "12", "21", "22"]
@@ -81,3 +83,8 @@ def test_the_replicas_environment_is_what_the_bot_reads(monkeypatch):
     assert settings.database_url == bot["environment"]["DATABASE_URL"] and str(settings.data_dir) == "/data"
     assert settings.web_url == dotenv["WEB_BASE_URL"]  # sign-in links point at nginx, not at a replica
     assert f"127.0.0.1:{ports['web']}/healthz" in " ".join(bot["healthcheck"]["test"])
+    # the replicas trust X-Forwarded-For from the proxy's pinned address, and from nothing else
+    proxy_ip = compose["services"]["proxy"]["networks"]["default"]["ipv4_address"]
+    assert [str(n) for n in settings.web_trusted_proxies] == [f"{proxy_ip}/32"]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(proxy_ip) in ipaddress.ip_network(subnet)

@@ -42,7 +42,7 @@ NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 REPLICAS = ("bot1", "bot2")
 # The replicas' environment in the compose file, and who provides each here: tests/support/harness.py
 # sets DATABASE_URL, DUTIES_FILE and WEB_LISTEN (a free port); replica_env sets DATA_DIR.
-KNOWN_ENV = {"DATABASE_URL", "DATA_DIR", "DUTIES_FILE", "WEB_LISTEN"}
+KNOWN_ENV = {"DATABASE_URL", "DATA_DIR", "DUTIES_FILE", "WEB_LISTEN", "WEB_TRUSTED_PROXIES"}
 
 
 def load_compose() -> dict:
@@ -81,10 +81,11 @@ def replica_args(compose: dict, *, webhook_url: str, listen: str) -> list[str]:
 
 def replica_env(compose: dict, *, data_dir: Path) -> dict[str, str]:
     """The part of the replicas' compose environment the harness does not set itself: one DATA_DIR
-    for both, as the compose file's shared `botdata` volume."""
+    for both, as the compose file's shared `botdata` volume, and nginx's address (here 127.0.0.1) as
+    the one trusted proxy, as the compose file names its nginx."""
     env = compose["services"][REPLICAS[0]]["environment"]
     assert set(env) == KNOWN_ENV, f"docker-compose.yml's replica environment changed: teach tests/support/deploy.py {set(env) ^ KNOWN_ENV}"
-    return {"DATA_DIR": str(data_dir)}
+    return {"DATA_DIR": str(data_dir), "WEB_TRUSTED_PROXIES": "127.0.0.1"}
 
 
 def render(conf: str, compose: dict, upstreams: dict[str, tuple[int, int]], listen: int) -> str:
