@@ -31,7 +31,15 @@ How it works
 Paid broadcast: with `paid_broadcast=True` (TELEGRAM_PAID_BROADCAST=1), rows whose payload has
 `"broadcast": true` (a red warning's calls) go out with allow_paid_broadcast, paced by their own
 `paid_rate` (Telegram allows up to 1,000 such messages a second, paid in Stars) instead of
-`global_rate`; every other row keeps the ordinary pace. Without it the marker is ignored.
+`global_rate`; every other row keeps the ordinary pace. Without it the marker is ignored. At that
+rate the sender's CPU per message is the limit (~0.7 ms is needed for 10,000 in ≤ 15 s on a shared
+core; it was 4 ms), so this lane, and only it: sends through `Bot.do_api_request(...,
+return_type=None)` (`_deliver_paid`: no Message parsed, no markup objects built); records its sent
+rows in one commit every `record_every` (50 ms), the rows leaving the in-flight slots meanwhile but
+staying held and leased (`_recording`), so a kill repeats at most the requests in flight plus one
+batch. For every row, the claim reads candidates in the index's (priority, id) order
+(ix_outbox_claim) and claims them with one UPDATE … RETURNING. bench/RESULTS.md, issue 14, has the
+measurements behind each of these.
 
 Payloads: see bot/services/outbox.py. One extension: `"if_open": <DutyInstance id>` skips the
 message (state `skipped`) when that instance is no longer open or already has enough check-ins by
