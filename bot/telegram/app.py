@@ -126,7 +126,9 @@ class Runtime:
         self.options = options or RuntimeOptions()
         self.app, self.modules = build_application(ctx, token)
         self.inbox = Inbox(ctx.store, self.app)
-        paid = {"paid_broadcast": True, "max_in_flight": 128, "claim_batch": 64} if ctx.settings.paid_broadcast else {}
+        # Paid broadcast: 128 rows a claim (paid ones; other rows stay 16 a claim, Sender.ordinary_batch),
+        # so a claim slowed by a busy machine does not stall ~1,000 sends a second.
+        paid = {"paid_broadcast": True, "max_in_flight": 256, "claim_batch": 128} if ctx.settings.paid_broadcast else {}
         self.sender = Sender(ctx.store, self.app.bot, data_dir=ctx.settings.data_dir,
                              **{**paid, **self.options.sender})
         self.reminders = ReminderScheduler(ctx, self.app.job_queue.scheduler)
