@@ -37,9 +37,11 @@ core; it was 4 ms), so this lane, and only it: sends through `Bot.do_api_request
 return_type=None)` (`_deliver_paid`: no Message parsed, no markup objects built); records its sent
 rows in one commit every `record_every` (50 ms), the rows leaving the in-flight slots meanwhile but
 staying held and leased (`_recording`), so a kill repeats at most the requests in flight plus one
-batch. For every row, the claim reads candidates in the index's (priority, id) order
-(ix_outbox_claim) and claims them with one UPDATE … RETURNING. bench/RESULTS.md, issue 14, has the
-measurements behind each of these.
+batch; is paced at `paid_rate` (940/s) with up to `paid_burst` (10) starts made up when the loop
+woke late (≤ 950 in any second, against Telegram's 1,000); and is claimed up to `claim_batch` (128)
+rows at a time, other rows never more than `ordinary_batch` (16) a claim. For every row, the claim
+reads candidates in the index's (priority, id) order (ix_outbox_claim) and claims them with one
+UPDATE … RETURNING. bench/RESULTS.md, issue 14, has the measurements behind each of these.
 
 Payloads: see bot/services/outbox.py. One extension: `"if_open": <DutyInstance id>` skips the
 message (state `skipped`) when that instance is no longer open or already has enough check-ins by
