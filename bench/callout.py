@@ -151,7 +151,7 @@ async def broadcast(n: int, sb: SandboxProcess, workdir: Path, name: str, databa
             while bot.routine_sent() < 100:
                 await asyncio.sleep(0.05)
         routine_before = bot.routine_sent()
-        wall0, t0, cpu0 = clock.now(), time.monotonic(), time.process_time()
+        wall0, t0, cpu0, sb_cpu0 = clock.now(), time.monotonic(), time.process_time(), sb.cpu_seconds()
         cid = await asyncio.to_thread(bot.issue)
         issue_s = time.monotonic() - t0
         deadline = time.monotonic() + n / 10 + 60
@@ -162,6 +162,8 @@ async def broadcast(n: int, sb: SandboxProcess, workdir: Path, name: str, databa
             await asyncio.sleep(0.2)
         elapsed = (last - wall0).total_seconds() if last else float("nan")
         cpu = time.process_time() - cpu0  # the bot's CPU (the sandbox runs in its own process)
+        sb_cpu = sb.cpu_seconds() - sb_cpu0
+        load = Path("/proc/loadavg").read_text().split()[0]
         stats = await users.stats()
         routine_during = bot.routine_sent() - routine_before
     result = {"recipients": n, "paid_broadcast": paid, "backlog_queued": queued, "issue_s": round(issue_s, 2), "first_calls_sent": sent,
@@ -169,7 +171,8 @@ async def broadcast(n: int, sb: SandboxProcess, workdir: Path, name: str, databa
               "ratio": round(elapsed / (n / TELEGRAM_RATE), 3), "routine_sent_meanwhile": routine_during,
               "429_served": stats["rate_limited"], "max_global_per_sec": stats["max_global_per_sec"],
               "max_per_chat_per_sec": stats["max_per_chat_per_sec"], "paid_accepted": stats.get("paid_broadcast", 0),
-              "bot_cpu_s": round(cpu, 2), "bot_cpu_ms_per_call": round(1000 * cpu / max(sent, 1), 2)}
+              "bot_cpu_s": round(cpu, 2), "bot_cpu_ms_per_call": round(1000 * cpu / max(sent, 1), 2),
+              "sandbox_cpu_ms_per_call": round(1000 * sb_cpu / max(sent, 1), 2), "loadavg_1min_after": load}
     if keep:
         return result, bot, cid
     await bot.close()

@@ -4,6 +4,7 @@ the bot token they run under, and percentiles of their latencies."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,12 @@ class SandboxProcess:
             args.append("--no-limits")
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         self.urls = json.loads(self.proc.stdout.readline())
+
+    def cpu_seconds(self) -> float:
+        """CPU time the sandbox process has used (user + system), from /proc: the bot's figures
+        leave it out, and on a shared machine it competes with the bot for the same cores."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.proc.terminate()

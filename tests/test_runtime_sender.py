@@ -190,3 +190,63 @@ async def test_paid_broadcast_rows_pass_the_30_per_second_limit_others_keep_it(s
         assert states(h) == {"sent": 130}
         assert stats["rate_limited"] == 0 and stats["paid_broadcast"] == 120  # the plain ones were not paid
         assert stats["max_per_chat_per_sec"] <= 1
+
+
+def test_a_claim_takes_many_paid_rows_but_few_others(store):
+    # Paid-broadcast rows are claimed 128 at a time (they go out at ~1,000/s); other rows stay at
+    # 16 a claim even then, since at 30/s a 叫应 queued behind them would wait for them all.
+    from bot.telegram.sender import Sender
+
+    with store.session() as s:
+        rows = []
+        for n in range(100):
+            payload = outbox.text(f"red {n}")
+            payload["broadcast"] = True
+            rows.append(Outbox(chat_id=20_000 + n, payload=payload, dedupe_key=f"paid:{n}", priority=outbox.CALLOUT))
+        rows += [Outbox(chat_id=30_000 + n, payload=outbox.text(f"plain {n}"), dedupe_key=f"plain:{n}",
+                        priority=outbox.ROUTINE) for n in range(40)]
+        enqueue_many(s, rows)
+    sender = Sender(store, None, paid_broadcast=True, claim_batch=128, max_in_flight=256)
+    claimed = sender._claim(128, [])
+    assert [r.payload["text"] for r in claimed] == [f"red {n}" for n in range(100)] + [f"plain {n}" for n in range(16)]
+    with store.session() as s:
+        back = s.exec(select(Outbox).where(Outbox.dedupe_key.like("plain:%"), Outbox.state == "pending")).all()
+    assert len(back) == 24 and {(r.attempts, r.claimed_until) for r in back} == {(0, None)}  # as never claimed
+    # Without paid broadcast nothing is paid: 16 rows, the oldest of the most urgent first.
+    plain = Sender(store, None, claim_batch=128)
+    plain.holder = "other"
+    assert len(plain._claim(128, [])) == 16
+
+
+async def test_the_paid_pacer_makes_up_for_a_late_loop_within_its_burst(monkeypatch):
+    # A fake clock: sleeping advances it; "the loop was busy" is a jump of the clock.
+    from bot.telegram import sender as S
+
+    now = [1000.0]
+
+    async def sleep(seconds):
+        now[0] += seconds
+
+    monkeypatch.setattr(S.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(S.asyncio, "sleep", sleep)
+    pacer = S._Pacer(100.0, burst=5)  # 10 ms apart
+    starts = []
+    for n in range(400):
+        if n in (50, 200):
+            now[0] += 0.2  # the loop came back 200 ms late
+        await pacer.acquire()
+        starts.append(now[0])
+    gaps = [round(b - a, 6) for a, b in zip(starts, starts[1:], strict=False)]
+    assert gaps[:5] == [0.0] * 5  # the first burst at once
+    assert gaps[5:49] == [0.01] * 44  # then evenly spaced
+    assert gaps[50:55] == [0.0] * 5 and gaps[55] == 0.01  # late: 5 made up at once, then the pace again
+    assert gaps[200:205] == [0.0] * 5 and gaps[205] == 0.01
+    assert max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts) <= 100 + 5 + 1
+    # Without a burst (the ordinary lane) lateness is lost, never made up.
+    now[0] += 5
+    plain = S._Pacer(100.0)
+    first = [now[0]]
+    for _ in range(3):
+        await plain.acquire()
+        first.append(now[0])
+    assert [round(b - a, 6) for a, b in zip(first[1:], first[2:], strict=False)] == [0.01, 0.01]

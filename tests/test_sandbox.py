@@ -91,7 +91,7 @@ async def test_unknown_chat_blocked_user_and_bad_markup_are_refused(sandbox_bot,
     assert [m["chat_id"] for m in await sandbox_client.messages()] == [4242]
 
 
-async def test_unknown_method_token_check_and_body_encodings(sandbox):
+async def test_unknown_method_token_check_and_body_encodings(sandbox, request_backend):
     async with httpx.AsyncClient() as http:
         r = await http.post(f"{sandbox.base_url}{TOKEN}/fooBar")
         assert r.status_code == 404
@@ -104,7 +104,7 @@ async def test_unknown_method_token_check_and_body_encodings(sandbox):
     strict = Sandbox(token=TOKEN)
     await strict.start()
     try:
-        async with make_bot(strict, token="999:wrong") as _:
+        async with make_bot(strict, token="999:wrong", backend=request_backend) as _:
             pytest.fail("a wrong token must be refused")
     except InvalidToken:
         pass
@@ -139,10 +139,10 @@ async def test_long_poll_returns_when_an_update_arrives(sandbox, sandbox_bot, sa
     assert time.monotonic() - started < 10  # answered by the update, not by the 20 s timeout
 
 
-async def test_newer_poll_terminates_older_one(sandbox, sandbox_bot):
+async def test_newer_poll_terminates_older_one(sandbox, sandbox_bot, request_backend):
     first = asyncio.create_task(sandbox_bot.get_updates(timeout=10))
     await eventually(lambda: sandbox.requests["getUpdates"] == 1, what="first poll open")
-    other = make_bot(sandbox)
+    other = make_bot(sandbox, backend=request_backend)
     async with other:
         second = asyncio.create_task(other.get_updates(timeout=0))
         with pytest.raises(Conflict, match="terminated by other getUpdates"):
@@ -341,11 +341,11 @@ async def test_other_methods_answer_like_telegram(sandbox_bot, sandbox_client):
 
 # --- limits -----------------------------------------------------------------------------------
 
-async def test_per_chat_limit_raises_retry_after():
+async def test_per_chat_limit_raises_retry_after(request_backend):
     now = [500.0]  # a frozen clock: both sends fall in the same second however slow the machine
     async with Sandbox(limits=Limits(), clock=lambda: now[0]) as sb, SandboxClient(sb.control_url) as client:
         await client.create_users([USER])
-        async with make_bot(sb) as bot:
+        async with make_bot(sb, backend=request_backend) as bot:
             await bot.send_message(USER, "one")
             now[0] += 0.4
             with pytest.raises(RetryAfter) as caught:
@@ -359,11 +359,11 @@ async def test_per_chat_limit_raises_retry_after():
         assert [m["text"] for m in await client.messages()] == ["one", "three"]
 
 
-async def test_global_limit_of_30_per_second(sandbox, sandbox_client):
+async def test_global_limit_of_30_per_second(sandbox, sandbox_client, request_backend):
     await sandbox_client.set_limits(Limits())
     users = list(range(2000, 2060))
     await sandbox_client.create_users(users)
-    async with make_bot(sandbox) as bot:
+    async with make_bot(sandbox, backend=request_backend) as bot:
         started = time.monotonic()
         results = await asyncio.gather(*(bot.send_message(u, "通知") for u in users), return_exceptions=True)
         elapsed = time.monotonic() - started

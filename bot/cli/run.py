@@ -18,6 +18,7 @@ from bot.texts import common as T
 from .args import MAX_DATE, MIN_DATE, bounded_int
 
 ORDER = 40
+RING_SECONDS = 60.0  # a call nobody answers on the chat page ends unanswered (a real network: ~60 s)
 
 
 def register(sub) -> None:
@@ -90,7 +91,9 @@ async def _main(args, ctx, settings, catalog, listen) -> int:
                                                 clock_shifted=bool(args.clock_start))
     voice = None
     if not settings.phone_enabled:
-        voice, settings = await _voice_sandbox(settings)
+        voice, settings = await _voice_sandbox(settings, page=sandbox is not None)
+        if sandbox is not None:  # the chat page's 电话/短信 panel shows and answers its calls
+            sandbox.page.voice_url = voice.url
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -130,16 +133,18 @@ async def _main(args, ctx, settings, catalog, listen) -> int:
     return 0
 
 
-async def _voice_sandbox(settings):
-    """No provider keys: 叫应's voice calls and SMS go to the local provider sandbox (everyone answers
-    and presses 1 unless told otherwise through its control API)."""
+async def _voice_sandbox(settings, *, page: bool):
+    """No provider keys: 叫应's voice calls and SMS go to the local provider sandbox. With the chat
+    page (no BOT_TOKEN either) a call rings until the person decides on the page's 电话/短信 panel,
+    and ends unanswered after RING_SECONDS as on a real network; without it everyone answers and
+    presses 1 unless told otherwise through its control API."""
     import secrets
     import socket
     from dataclasses import replace
 
     from bot.sandbox.voice import VoiceSandbox
 
-    voice = VoiceSandbox(default="ack")
+    voice = VoiceSandbox(default="ring" if page else "ack", ring_seconds=RING_SECONDS)
     await voice.start("127.0.0.1", 0)
     host, _, port = settings.phone_listen.rpartition(":")
     if not settings.public_url:  # a free local port for the receipts and the SMS links
@@ -155,7 +160,7 @@ async def _voice_sandbox(settings):
                        phone_listen=f"{host}:{port}", public_url=public, phone_secret=phone_secret,
                        phone_caller_number=settings.phone_caller_number or "01000000000")
     voice.receipt_url = f"http://127.0.0.1:{port}/phone/receipts/{phone_secret}"
-    print(T.RUN_VOICE_SANDBOX_BANNER.format(url=voice.url), flush=True)
+    print((T.RUN_VOICE_SANDBOX_PAGE_BANNER if page else T.RUN_VOICE_SANDBOX_BANNER).format(url=voice.url), flush=True)
     return voice, settings
 
 

@@ -38,6 +38,11 @@ class CataloguePeople:
         return [{"id": p.id, "name": p.name, "unit": p.unit, "position": p.position, "office": p.office,
                  "roles": list(p.roles), "user_id": None} for p in self.catalog.people]
 
+    def phone(self, person_id: str) -> str | None:
+        """For the page's 电话/短信 panel: the number the provider sandbox sees calls to."""
+        person = next((p for p in self.catalog.people if p.id == person_id), None)
+        return person.phone if person is not None else None
+
     async def open(self, person_id: str) -> Opening:
         return await asyncio.to_thread(self._open, person_id)
 

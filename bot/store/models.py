@@ -227,7 +227,8 @@ class LedgerEntry(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """Every message the bot sends, drained by one sender. Lower priority number goes first."""
 
-    __table_args__ = (Index("ix_outbox_ready", "state", "priority", "not_before", "id"),)
+    # The sender's claim order (bot/telegram/sender.py); migration outbox_claim_1 says why not_before is not in it.
+    __table_args__ = (Index("ix_outbox_claim", "state", "priority", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(max_length=200, unique=True)
     chat_id: int = Field(sa_type=BigInteger, index=True)

@@ -69,6 +69,7 @@ from bot.telegram import access, handlers
 from bot.telegram.context import BotContext
 from bot.telegram.handlers import binding
 from bot.telegram.inbox import Inbox, webhook_app
+from bot.telegram.request import AiohttpRequest
 from bot.telegram.scheduler import ReminderScheduler
 from bot.telegram.sender import Sender
 
@@ -97,7 +98,9 @@ class RuntimeOptions:
 def build_application(ctx: BotContext, token: str | None = None) -> tuple[Application, list]:
     """The PTB Application with the access gate and every handler module registered."""
     settings = ctx.settings
-    builder = ApplicationBuilder().token(token or settings.bot_token).updater(None)
+    # aiohttp instead of PTB's httpx backend: ~5x less CPU per call (bot/telegram/request.py).
+    builder = (ApplicationBuilder().token(token or settings.bot_token).updater(None)
+               .request(AiohttpRequest()).get_updates_request(AiohttpRequest(connection_pool_size=1)))
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url)
     if settings.file_base_url:
@@ -123,7 +126,9 @@ class Runtime:
         self.options = options or RuntimeOptions()
         self.app, self.modules = build_application(ctx, token)
         self.inbox = Inbox(ctx.store, self.app)
-        paid = {"paid_broadcast": True, "max_in_flight": 64, "claim_batch": 64} if ctx.settings.paid_broadcast else {}
+        # Paid broadcast: 128 rows a claim (paid ones; other rows stay 16 a claim, Sender.ordinary_batch),
+        # so a claim slowed by a busy machine does not stall ~1,000 sends a second.
+        paid = {"paid_broadcast": True, "max_in_flight": 256, "claim_batch": 128} if ctx.settings.paid_broadcast else {}
         ordinary = {"ordinary_in_flight": ctx.settings.outbox_in_flight}
         self.sender = Sender(ctx.store, self.app.bot, data_dir=ctx.settings.data_dir,
                              **{**ordinary, **paid, **self.options.sender})

@@ -39,9 +39,17 @@ How it works
 Paid broadcast: with `paid_broadcast=True` (TELEGRAM_PAID_BROADCAST=1), rows whose payload has
 `"broadcast": true` (a red warning's calls) go out with allow_paid_broadcast, paced by their own
 `paid_rate` (Telegram allows up to 1,000 such messages a second, paid in Stars) instead of
-`global_rate`; every other row keeps the ordinary pace. Without it the marker is ignored. Those
-rows run concurrently (up to `max_in_flight`) and are marked sent in group commits: a crash
-mid-broadcast may repeat the calls in flight and in the uncommitted batch.
+`global_rate`; every other row keeps the ordinary pace. Without it the marker is ignored. At that
+rate the sender's CPU per message is the limit (~0.7 ms is needed for 10,000 in ≤ 15 s on a shared
+core; it was 4 ms), so this lane, and only it: sends through `Bot.do_api_request(...,
+return_type=None)` (`_deliver_paid`: no Message parsed, no markup objects built); records its sent
+rows in one commit every `record_every` (50 ms), the rows leaving the in-flight slots meanwhile but
+staying held and leased (`_recording`), so a kill repeats at most the requests in flight plus one
+batch; is paced at `paid_rate` (940/s) with up to `paid_burst` (10) starts made up when the loop
+woke late (≤ 950 in any second, against Telegram's 1,000); and is claimed up to `claim_batch` (128)
+rows at a time, other rows never more than `ordinary_batch` (16) a claim. For every row, the claim
+reads candidates in the index's (priority, id) order (ix_outbox_claim) and claims them with one
+UPDATE … RETURNING. bench/RESULTS.md, issue 14, has the measurements behind each of these.
 
 Payloads: see bot/services/outbox.py. One extension: `"if_open": <DutyInstance id>` skips the
 message (state `skipped`) when that instance is no longer open or already has enough check-ins by
@@ -76,12 +84,15 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot import clock
 from bot.store import Store
 from bot.store.models import DutyInstance, Outbox
 
 log = logging.getLogger(__name__)
+# The paid lane calls sendMessage through do_api_request on purpose (_deliver_paid); PTB would warn each time.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 
 # ------------------------------------------------------------------------------------------------
 # wake-up on commit
@@ -161,15 +172,19 @@ class _Claimed:
 
 
 class _Pacer:
-    """Evenly spaced send starts: at most `rate` per second, no bursts."""
+    """Evenly spaced send starts: at most `rate` per second. With `burst` (the paid lane), starts the
+    loop made late are made up, up to `burst` of them at once: at ~1 ms apart a busy event loop wakes
+    every sleep a little late, and without it that lateness was lost (730 starts a second instead of
+    990 on a loaded machine). Any one-second window still sees at most rate + burst starts."""
 
-    def __init__(self, rate: float):
+    def __init__(self, rate: float, burst: int = 0):
         self.interval = 1.0 / rate
+        self.slack = burst * self.interval
         self.next_at = 0.0
 
     async def acquire(self) -> None:
         now = time.monotonic()
-        at = max(now, self.next_at)
+        at = max(now - self.slack, self.next_at)
         self.next_at = at + self.interval
         if at > now:
             await asyncio.sleep(at - now)
@@ -179,15 +194,18 @@ class Sender:
     def __init__(self, store: Store, bot: Bot, *, data_dir: Path | str = "data", global_rate: float = 29.6,
                  chat_interval: float = 1.05, group_interval: float = 3.1, max_in_flight: int = 32,
                  lease: float = 4.0, poll_interval: float = 0.5, max_backoff: float = 300.0,
-                 paid_broadcast: bool = False, paid_rate: float = 990.0, claim_batch: int = 16,
-                 ordinary_in_flight: int = 1):
+                 paid_broadcast: bool = False, paid_rate: float = 940.0, paid_burst: int = 10, claim_batch: int = 16,
+                 ordinary_batch: int = 16, record_every: float = 0.05, ordinary_in_flight: int = 1):
         self.store = store
         self.bot = bot
         self.data_dir = Path(data_dir)
         self.pacer = _Pacer(global_rate)
         self.paid_broadcast = paid_broadcast
-        self.paid_pacer = _Pacer(paid_rate)
+        self.paid_pacer = _Pacer(paid_rate, paid_burst)  # ≤ 950 starts in any second: Telegram allows 1,000 (arrivals jitter by ~20)
         self.claim_batch = claim_batch
+        # Rows other than paid-broadcast ones claimed at once, whatever claim_batch: at 30/s they are
+        # paced out one by one, and a 叫应 queued meanwhile waits for the claimed ones.
+        self.ordinary_batch = min(ordinary_batch, claim_batch)
         self.chat_interval = chat_interval
         self.group_interval = group_interval
         self.max_in_flight = max_in_flight
@@ -204,7 +222,9 @@ class Sender:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._remove_listener: Callable[[], None] | None = None
-        self._sent_batch: list[dict] = []
+        self._sent_batch: list[dict] = []  # paid rows Telegram accepted, to be recorded as sent
+        self._recording: dict[int, int] = {}  # their outbox id -> chat id, until that commit holds
+        self.record_every = record_every
         self._committer: asyncio.Task | None = None
         self.may_send: Callable[[], bool] = lambda: True
         self.holder = "sender"  # claimed_by; the Runtime sets the process's holder id
@@ -325,7 +345,7 @@ class Sender:
         for chat, at in list(self._ready_at.items()):
             if at <= now:
                 del self._ready_at[chat]
-        return list(set(self._in_flight.values()) | set(self._ready_at))
+        return list(set(self._in_flight.values()) | set(self._recording.values()) | set(self._ready_at))
 
     def _priority_ceiling(self) -> int | None:
         """The least urgent priority that may be claimed now (None: any)."""
@@ -353,6 +373,8 @@ class Sender:
     async def _finish_in_flight(self) -> None:
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
+        if self._committer is not None:  # sent paid rows: record them (never give them back)
+            await asyncio.wait([self._committer], timeout=10)
         leftover = [i for i in self._in_flight]
         if leftover:  # claimed but never started: give them back now instead of at lease expiry
             await asyncio.to_thread(self._release, leftover)
@@ -361,7 +383,7 @@ class Sender:
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             await asyncio.sleep(self.lease / 3)
-            ids = list(self._in_flight)
+            ids = [*self._in_flight, *self._recording]
             if ids:
                 try:
                     await asyncio.to_thread(self._extend, ids)
@@ -371,40 +393,65 @@ class Sender:
     # --- store operations (run in a worker thread) -------------------------------------------------
     def _claim(self, limit: int, held: list[int], most: int | None = None) -> list[_Claimed]:
         now = clock.now()
-        ready = or_(
-            (Outbox.state == "pending") & (Outbox.not_before <= now),
-            (Outbox.state == "sending") & (Outbox.claimed_until < now),
-        )
         with self.store.session() as s:
-            query = select(Outbox.id, Outbox.chat_id).where(ready)
-            if held:
-                query = query.where(Outbox.chat_id.not_in(held))  # type: ignore[attr-defined]
-            if most is not None:
-                query = query.where(Outbox.priority <= most)
-            query = query.order_by(Outbox.priority, Outbox.id).limit(limit * 8)
-            if self.store.is_postgres:
-                query = query.with_for_update(skip_locked=True)
+            # Pending rows and rows whose claim ran out (a crashed process) are read apart, each in
+            # the index's (priority, id) order (ix_outbox_claim), so the scan stops after
+            # `limit * 8` rows instead of reading and sorting every pending row (~4-8 ms a claim
+            # with 10,000 queued); the few read are merged here.
+            candidates = []
+            for ready in ((Outbox.state == "pending") & (Outbox.not_before <= now),
+                          (Outbox.state == "sending") & (Outbox.claimed_until < now)):
+                query = select(Outbox.id, Outbox.chat_id, Outbox.priority).where(ready)
+                if held:
+                    query = query.where(Outbox.chat_id.not_in(held))  # type: ignore[attr-defined]
+                if most is not None:
+                    query = query.where(Outbox.priority <= most)
+                query = query.order_by(Outbox.priority, Outbox.id).limit(limit * 8)
+                if self.store.is_postgres:
+                    query = query.with_for_update(skip_locked=True)
+                candidates += s.exec(query).all()
+            candidates.sort(key=lambda r: (r[2], r[0]))
             chosen: dict[int, int] = {}
-            for row_id, chat_id in s.exec(query):
+            for row_id, chat_id, _ in candidates:
                 if chat_id not in chosen:  # FIFO per chat: only its first row this round
                     chosen[chat_id] = row_id
                     if len(chosen) >= limit:
                         break
             if not chosen:
                 return []
-            claimed_ids = list(s.exec(
-                update(Outbox)
-                .where(Outbox.id.in_(list(chosen.values())), ready)  # type: ignore[union-attr]
+            # One statement claims and reads: Core (no ORM objects), RETURNING what the send needs.
+            # The ORM UPDATE plus a SELECT of the claimed rows cost ~0.1 ms a row at paid-broadcast
+            # rates (bench/RESULTS.md, issue 14). The state is checked again: a row read above may
+            # have been claimed by another process meanwhile (SQLite has no SKIP LOCKED).
+            c = Outbox.__table__.c
+            still_ready = or_((c.state == "pending") & (c.not_before <= now),
+                              (c.state == "sending") & (c.claimed_until < now))
+            claimed = s.execute(
+                update(Outbox.__table__)
+                .where(c.id.in_(list(chosen.values())), still_ready)
                 .values(state="sending", claimed_by=self.holder, claimed_until=now + timedelta(seconds=self.lease),
-                        attempts=Outbox.attempts + 1)
-                .returning(Outbox.id)
-            ).scalars())  # type: ignore[call-overload]
-            if not claimed_ids:
-                return []
-            rows = s.exec(select(Outbox).where(Outbox.id.in_(claimed_ids))).all()  # type: ignore[union-attr]
+                        attempts=c.attempts + 1)
+                .returning(c.id, c.chat_id, c.payload, c.attempts, c.priority)
+            ).all()
             order = {i: n for n, i in enumerate(chosen.values())}
-            return sorted((_Claimed(r.id, r.chat_id, dict(r.payload), r.attempts, r.priority) for r in rows),
+            rows = sorted((_Claimed(r.id, r.chat_id, dict(r.payload), r.attempts, r.priority) for r in claimed),
                           key=lambda r: order[r.id])
+            keep = self._within_ordinary_batch(rows)
+            if len(keep) < len(rows):  # back at once, in this transaction: claimed ahead they would wait
+                s.execute(update(Outbox.__table__).where(c.id.in_([r.id for r in rows[len(keep):]]))
+                          .values(state="pending", claimed_until=None, attempts=c.attempts - 1))
+            return keep
+
+    def _within_ordinary_batch(self, rows: list[_Claimed]) -> list[_Claimed]:
+        """The claimed rows up to the one that would make more than `ordinary_batch` non-paid rows
+        (a prefix, so the claim order stands)."""
+        ordinary = 0
+        for n, row in enumerate(rows):
+            if not self._paid(row):
+                ordinary += 1
+                if ordinary > self.ordinary_batch:
+                    return rows[:n]
+        return rows
 
     def _last_sent_at(self) -> datetime | None:
         from sqlalchemy import func
@@ -504,16 +551,17 @@ class Sender:
                 values["tg_message_id"] = message_id
             await self._record_sent(row.id, values)
             return
-        # Paid broadcast: group commit. Rows sent while the previous batch is being written go in
-        # the next one, so 1,000/s is not capped by one database commit per message (SQLite: ~100/s).
-        # The row stays in flight (lease renewed) until its batch is committed. Only these rows:
-        # at 30/s one commit each costs nothing, and a process killed mid-batch would leave a
-        # batch of sends unrecorded (sent again by the next leader).
-        done = asyncio.get_running_loop().create_future()
-        self._sent_batch.append({"oid": row.id, "at": clock.now(), "mid": message_id, "done": done})
+        # Paid broadcast: group commit, one per `record_every` (50 ms: ~50 rows at 1,000/s), so 1,000/s
+        # is not capped by one database commit per message (SQLite: ~100/s; and at ~3 rows a commit,
+        # as when each commit started when the previous one ended, recording cost 0.22 ms of CPU per
+        # row). The row leaves the in-flight slots at once (they bound requests, not commits) but
+        # stays held (its chat is not claimed again) and its lease renewed until the commit holds.
+        # Only these rows: a process killed before the commit leaves up to one batch plus the
+        # requests in flight unrecorded, sent again by the next leader.
+        self._recording[row.id] = row.chat_id
+        self._sent_batch.append({"oid": row.id, "at": clock.now(), "mid": message_id})
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_sent(), name="outbox-sent-commit")
-        await done
 
     async def _record_sent(self, row_id: int, values: dict[str, Any]) -> None:
         """Commit one row as sent, retrying until it holds: Telegram has the message, so giving up
@@ -530,22 +578,22 @@ class Sender:
                 delay = min(delay * 2, 2.0)
 
     async def _commit_sent(self) -> None:
-        pending: list[dict] = []
         delay = 0.05
-        while self._sent_batch or pending:
-            batch, self._sent_batch = pending + self._sent_batch, []
+        while self._sent_batch:
+            await asyncio.sleep(self.record_every)
+            batch = list(self._sent_batch)
             try:
-                await asyncio.to_thread(self._finish_sent, [{k: v for k, v in b.items() if k != "done"} for b in batch])
+                await asyncio.to_thread(self._finish_sent, batch)
             except Exception:  # a deadlock with a lease renewal, the database away: try again
-                # The rows stay in flight meanwhile, so their lease is renewed and nobody sends them again.
+                # The rows stay held and their lease renewed meanwhile, so nobody sends them again.
                 log.warning("recording %d sent rows failed; retrying", len(batch), exc_info=True)
-                pending = batch
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
-            pending, delay = [], 0.05
+            delay = 0.05
+            del self._sent_batch[:len(batch)]  # rows sent meanwhile were appended after them
             for b in batch:
-                b["done"].set_result(None)
+                self._recording.pop(b["oid"], None)
 
     def _finish_sent(self, rows: list[dict]) -> None:
         table = Outbox.__table__
@@ -565,6 +613,8 @@ class Sender:
         if p.get("if_open") is not None and not await asyncio.to_thread(self._instance_open, int(p["if_open"])):
             return "skipped"
         method = p.get("method")
+        if method == "sendMessage" and self._paid(row):
+            return await self._deliver_paid(row)
         markup = _keyboard(p.get("buttons"))
         if method == "sendMessage":
             parts = split_text(p["text"])
@@ -572,8 +622,7 @@ class Sender:
                 last = n == len(parts) - 1
                 msg = await self.bot.send_message(row.chat_id, part, reply_markup=markup if last else None,
                                                   parse_mode=p.get("parse_mode"),
-                                                  disable_notification=p.get("silent"),
-                                                  allow_paid_broadcast=True if self._paid(row) else None)
+                                                  disable_notification=p.get("silent"))
             return msg.message_id
         if method in ("sendDocument", "sendPhoto"):
             data: Any = p.get("file_id")
@@ -604,6 +653,25 @@ class Sender:
         await asyncio.to_thread(self._finish, row.id, state="failed", last_error=f"unknown payload method {method!r}")
         return "failed"
 
+    async def _deliver_paid(self, row: _Claimed) -> int:
+        """sendMessage with allow_paid_broadcast, through `Bot.do_api_request` with `return_type=None`:
+        the same request and the same errors as `send_message`, but no Message is built from the reply
+        (only its message_id is kept) and no InlineKeyboardMarkup from the buttons. At 1,000 calls a
+        second those two were a third of the sender's CPU (bench/RESULTS.md, issue 14)."""
+        p = row.payload
+        parts = split_text(p["text"])
+        result: Any = None
+        for n, part in enumerate(parts):
+            kwargs: dict[str, Any] = {"chat_id": row.chat_id, "text": part, "allow_paid_broadcast": True}
+            if p.get("parse_mode"):
+                kwargs["parse_mode"] = p["parse_mode"]
+            if p.get("silent"):
+                kwargs["disable_notification"] = True
+            if n == len(parts) - 1 and p.get("buttons"):
+                kwargs["reply_markup"] = _keyboard_json(p["buttons"])
+            result = await self.bot.do_api_request("sendMessage", api_kwargs=kwargs, return_type=None)
+        return int(result["message_id"])
+
     def _path(self, value: str) -> Path:
         path = Path(value)
         return path if path.is_absolute() else self.data_dir / path
@@ -632,6 +700,12 @@ def _keyboard(rows: list[list[dict]] | None) -> InlineKeyboardMarkup | None:
          InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row]
         for row in rows
     ])
+
+
+def _keyboard_json(rows: list[list[dict]]) -> dict:
+    """The Bot API's InlineKeyboardMarkup as JSON, what `_keyboard(rows).to_dict()` gives."""
+    return {"inline_keyboard": [[{"text": b["text"], "url": b["url"]} if "url" in b else
+                                 {"text": b["text"], "callback_data": b["data"]} for b in row] for row in rows]}
 
 
 def _retry_after(err: RetryAfter) -> float:

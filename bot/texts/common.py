@@ -41,6 +41,11 @@ COMMAND_HELP = "使用说明"
 RUN_VOICE_SANDBOX_BANNER = (
     "未设置 ALIYUN_ACCESS_KEY_ID：叫应电话和短信发往本地语音/短信沙盒 / no provider keys: 叫应 calls and SMS go to "
     "the local provider sandbox\n  Provider:    {url}  (calls: {url}/_sandbox/calls, SMS: {url}/_sandbox/sms)")
+RUN_VOICE_SANDBOX_PAGE_BANNER = (
+    "未设置 ALIYUN_ACCESS_KEY_ID：叫应电话和短信发往本地语音/短信沙盒，来电在聊天页右侧的“电话/短信”里响铃，由你决定接不接 / "
+    "no provider keys: 叫应 calls and SMS go to the local provider sandbox; calls ring in the chat page's "
+    "电话/短信 panel until you answer them there (unanswered after 60 s)\n"
+    "  Provider:    {url}  (calls: {url}/_sandbox/calls, SMS: {url}/_sandbox/sms)")
 RUN_SANDBOX_BANNER = (
     "在浏览器中打开 / open in a browser:  {page_url}\n"
     "  未设置 BOT_TOKEN：机器人正连接本地 Telegram 沙盒，在网页里选一个人即可以他的身份聊天（不会发送任何真实消息）。\n"

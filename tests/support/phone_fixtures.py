@@ -5,8 +5,9 @@ provider (bot.sandbox.voice), with a 叫应 policy in seconds whose chain phones
     from support.phone_fixtures import phone_world, PHONES
 
 `phone_world(url, tmp_path)` starts both, binds everyone to Telegram, points the provider's
-receipts at the bot's phone endpoint and returns the Harness with `.voice` (the provider sandbox)
-and `.phone` (the running PhoneWorker)."""
+receipts at the bot's phone endpoint and returns the Harness with `.voice` (the provider sandbox:
+nobody answers unless told, `voice_default="ring"`: calls ring until decided) and `.phone` (the
+running PhoneWorker)."""
 
 from __future__ import annotations
 
@@ -59,8 +60,9 @@ callouts:
 PEOPLE = ("李分管", "甲部长", "乙部长", "孙安")
 
 
-async def phone_world(url: str, tmp_path, *, catalog_yaml: str = CATALOG, timeout: float = 10.0) -> Harness:
-    voice = VoiceSandbox(keys={KEY: SECRET}, default="no_answer")
+async def phone_world(url: str, tmp_path, *, catalog_yaml: str = CATALOG, timeout: float = 10.0,
+                      voice_default: str = "no_answer") -> Harness:
+    voice = VoiceSandbox(keys={KEY: SECRET}, default=voice_default)
     await voice.start()
     h = Harness(url, tmp_path, catalog_yaml=catalog_yaml, start_bot=False)
     await h.__aenter__()

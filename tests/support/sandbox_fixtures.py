@@ -4,7 +4,9 @@
 
 ``sandbox`` is a started Sandbox (no flood limits: tests that want them call
 ``set_limits(Limits())``; any token accepted), ``sandbox_client``
-its async control client, ``sandbox_bot`` an initialized PTB Bot pointed at it."""
+its async control client, ``sandbox_bot`` an initialized PTB Bot pointed at it, once with PTB's
+own HTTP backend (httpx) and once with the bot's (bot/telegram/request.py, aiohttp): the same
+calls must give the same results and the same errors through both."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.sandbox.telegram import Limits, Sandbox, SandboxClient
+from bot.telegram.request import AiohttpRequest
 
 TOKEN = "123456789:SANDBOX-test-token"
 
@@ -39,19 +42,28 @@ async def sandbox_client(sandbox: Sandbox) -> AsyncIterator[SandboxClient]:
         yield client
 
 
-def make_bot(sb: Sandbox, token: str = TOKEN, pool: int = 64) -> Bot:
+BACKENDS = {"httpx": HTTPXRequest, "aiohttp": AiohttpRequest}
+
+
+def make_bot(sb: Sandbox, token: str = TOKEN, pool: int = 64, backend: str = "httpx") -> Bot:
+    request = BACKENDS[backend]
     return Bot(
         token,
         base_url=sb.base_url,
         base_file_url=sb.base_file_url,
-        request=HTTPXRequest(connection_pool_size=pool),
-        get_updates_request=HTTPXRequest(connection_pool_size=2),
+        request=request(connection_pool_size=pool),
+        get_updates_request=request(connection_pool_size=2),
     )
 
 
+@pytest.fixture(params=list(BACKENDS))
+def request_backend(request) -> str:
+    return request.param
+
+
 @pytest_asyncio.fixture
-async def sandbox_bot(sandbox: Sandbox) -> AsyncIterator[Bot]:
-    bot = make_bot(sandbox)
+async def sandbox_bot(sandbox: Sandbox, request_backend: str) -> AsyncIterator[Bot]:
+    bot = make_bot(sandbox, backend=request_backend)
     async with bot:
         yield bot
 

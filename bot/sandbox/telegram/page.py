@@ -17,6 +17,18 @@ act, and the page's own JSON endpoints below only read the world:
   answered callback queries). With ``after`` = the version last seen it waits (long poll, up to
   25 s) until something in the world changes, so new messages, edits and deletions appear at once.
 
+The 电话/短信 panel: the voice calls and SMS the provider sandbox (bot/sandbox/voice) received for
+the chosen person's phone, and what they do with a ringing call. The page talks to this sandbox
+only; it asks the provider sandbox's control API over local HTTP (``voice_url``, set by ``dutybot
+run`` when it runs both), so the two sandboxes may live in different processes:
+
+- ``GET /_chat/phone?person_id&after``: ``{"available", "number", "version", "calls", "sms"}`` (a
+  long poll like the feed, on the provider sandbox's version); ``available`` is false, with a
+  ``reason``, when no provider sandbox runs (real provider keys) or the person has no ``phone``;
+- ``POST /_chat/phone/decide {"person_id", "call_id", "behaviour"}``: answer a ringing call to
+  that person's phone: ack (接听并按1), answer (接听不按键), no_answer (不接), busy (忙), power_off
+  (关机). The provider sandbox then pushes the receipts the real service pushes.
+
 The sandbox knows nothing of the bot's store: ``dutybot run`` hands it a ``People`` (the catalogue's
 people and a way to open them, bot/cli/sandbox_mode.py). Without one (``python -m
 bot.sandbox.telegram``) the page lists the private chats the sandbox knows.
@@ -29,7 +41,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import quote
 
+import aiohttp
 from aiohttp import web
 
 from .control import ControlError, _body, _int
@@ -43,6 +57,7 @@ STATIC = Path(__file__).with_name("static")
 FEED_WAIT = 25.0  # seconds a feed request waits for a change before answering unchanged
 FEED_LIMIT = 300  # messages per chat sent to the page (the newest)
 _FILE_FIELDS = ("document", "audio", "video", "voice", "animation", "sticker", "video_note")
+PHONE_DECISIONS = ("ack", "answer", "no_answer", "busy", "power_off")  # bot.sandbox.voice.BEHAVIOURS
 
 
 @dataclass
@@ -61,12 +76,16 @@ class People(Protocol):
     async def open(self, person_id: str) -> Opening:
         """Their Telegram id; raises KeyError for an unknown person."""
 
+    def phone(self, person_id: str) -> str | None:
+        """Their phone number for the 电话/短信 panel (None: none, or an unknown person). Optional."""
+
 
 class ChatPage:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sb = sandbox
         self.people: People | None = None
         self.show_clock = False  # `dutybot run --clock-start`: the page shows the bot's clock
+        self.voice_url: str | None = None  # the provider sandbox (bot/sandbox/voice), for the phone panel
         self._opened: dict[str, int] = {}
         self._open_lock = asyncio.Lock()
 
@@ -85,6 +104,8 @@ class ChatPage:
         router.add_get("/_chat/state", wrap(self.state))
         router.add_post("/_chat/open", wrap(self.open))
         router.add_get("/_chat/feed", wrap(self.feed))
+        router.add_get("/_chat/phone", wrap(self.phone))
+        router.add_post("/_chat/phone/decide", wrap(self.phone_decide))
 
     async def index(self, request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "chat.html", headers={"Cache-Control": "no-cache"})
@@ -133,6 +154,54 @@ class ChatPage:
             self._opened[person_id] = user_id
         await self.world.touch()
         return {"user_id": user_id, "name": person["name"], "bound_now": bool(start_token)}
+
+    # --- the phone panel ----------------------------------------------------------------------------
+
+    def _number(self, person_id: str) -> tuple[str | None, str | None]:
+        """(their phone number, None) or (None, why the panel has nothing to show)."""
+        if not self.voice_url:
+            return None, "no_voice"
+        lookup = getattr(self.people, "phone", None)
+        number = lookup(person_id) if lookup is not None else None
+        return (number, None) if number else (None, "no_phone")
+
+    async def _voice(self, method: str, path: str, timeout: float = 10.0, **kwargs) -> dict:
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http, \
+                    http.request(method, f"{self.voice_url}{path}", **kwargs) as response:
+                body = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as err:
+            raise ControlError(f"电话沙盒没有响应 / the provider sandbox did not answer: {err!r}", status=502) from None
+        if not isinstance(body, dict) or not body.get("ok"):
+            error = body.get("error") if isinstance(body, dict) else None
+            raise ControlError(_DECIDE_ERRORS.get(response.status, error or "refused"), status=response.status)
+        return body
+
+    async def phone(self, request: web.Request) -> dict:
+        person_id = request.query.get("person_id") or ""
+        number, reason = self._number(person_id)
+        if number is None:
+            return {"available": False, "reason": reason}
+        after = int(request.query.get("after") or 0)
+        wait = 0.0 if self.sb.closing else min(float(request.query.get("wait") or FEED_WAIT), 60.0)
+        found = await self._voice("GET", "/_sandbox/phone", timeout=wait + 10,
+                                  params={"number": number, "after": after, "wait": wait})
+        return {"available": True, "number": number, "version": found["version"], "calls": found["calls"],
+                "sms": found["sms"]}
+
+    async def phone_decide(self, request: web.Request) -> dict:
+        fields, _ = await _body(request)
+        number, reason = self._number(str(fields.get("person_id") or ""))
+        if number is None:
+            raise ControlError("这个人没有可用的电话 / no phone for this person" if reason == "no_phone"
+                               else "电话沙盒未运行 / the provider sandbox is not running", status=404)
+        behaviour = str(fields.get("behaviour") or "")
+        if behaviour not in PHONE_DECISIONS:
+            raise ControlError(f"behaviour: one of {', '.join(PHONE_DECISIONS)}")
+        call_id = str(fields.get("call_id") or "")
+        found = await self._voice("POST", f"/_sandbox/calls/{quote(call_id, safe='')}",
+                                  json={"behaviour": behaviour, "number": number})
+        return {"call": found["call"]}
 
     # --- one chat -------------------------------------------------------------------------------
 
@@ -210,6 +279,9 @@ class ChatPage:
             out["reply_to"] = {"id": quoted.get("message_id"), "sender": _user_name(quoted.get("from") or {}),
                                "snippet": snippet[:80]}
         return out
+
+
+_DECIDE_ERRORS = {404: "没有这通来电 / no such call to this phone", 409: "这通电话已经结束 / the call has ended"}
 
 
 def _file_url(file_id: str) -> str:

@@ -19,6 +19,8 @@ from bot.phone import signing
 log = logging.getLogger(__name__)
 
 BEHAVIOURS = ("ack", "answer", "no_answer", "busy", "power_off")
+RING = "ring"  # a number (or the default) set to ring: the call waits for `decide` (a test, the chat page)
+WAIT_LIMIT = 60.0  # longest long poll of GET /_sandbox/phone
 # What the real service reports at the end of a call, per behaviour (呼叫状态码).
 END_STATUS = {"ack": "200000", "answer": "200008", "no_answer": "200003", "busy": "200002", "power_off": "200010"}
 CST = timezone(timedelta(hours=8))
@@ -34,9 +36,12 @@ def _json(body: dict | list, status: int = 200) -> web.Response:
 
 class VoiceSandbox:
     def __init__(self, keys: dict[str, str] | None = None, *, default: str = "ack", receipt_delay: float = 0.05,
-                 hang_seconds: float = 30.0):
+                 hang_seconds: float = 30.0, ring_seconds: float = 60.0):
+        if default not in (*BEHAVIOURS, RING):
+            raise ValueError(f"default must be one of {(*BEHAVIOURS, RING)}")
         self.keys = dict(keys or {"sandbox-key": "sandbox-secret"})
         self.default = default
+        self.ring_seconds = ring_seconds  # a ringing call nobody decides ends unanswered after this long
         self.receipt_delay = receipt_delay
         self.hang_seconds = hang_seconds  # how long a "timeout" outage keeps a request waiting
         self.receipt_url: str | None = None
@@ -51,6 +56,8 @@ class VoiceSandbox:
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task] = set()
         self._changed = asyncio.Event()
+        self.version = 0  # bumps on every change; GET /_sandbox/phone waits for it to move
+        self._moved = asyncio.Event()
         self.url = ""
 
     # --- life cycle -------------------------------------------------------------------------------
@@ -73,6 +80,8 @@ class VoiceSandbox:
         app.router.add_get("/_sandbox/calls", self._control_calls)
         app.router.add_get("/_sandbox/sms", self._control_sms)
         app.router.add_post("/_sandbox/numbers", self._control_number)
+        app.router.add_get("/_sandbox/phone", self._control_phone)
+        app.router.add_post("/_sandbox/calls/{call_id}", self._control_decide)
         app.router.add_post("/_sandbox/outage", self._control_outage)
         app.router.add_post("/_sandbox/receipt_url", self._control_receipt_url)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
@@ -96,9 +105,46 @@ class VoiceSandbox:
 
     # --- what tests use ---------------------------------------------------------------------------
     def set_number(self, number: str, behaviour: str) -> None:
+        """How calls to `number` go: one of BEHAVIOURS at once, or RING (wait for `decide`)."""
+        if behaviour not in (*BEHAVIOURS, RING):
+            raise ValueError(f"behaviour must be one of {(*BEHAVIOURS, RING)}")
+        self.numbers[number] = behaviour
+
+    def decide(self, call_id: str, behaviour: str, by: str = "person") -> dict:
+        """End a ringing call as `behaviour` (what the person did) and push its receipts. KeyError:
+        no such call; ValueError: not one of BEHAVIOURS, or the call is no longer ringing."""
         if behaviour not in BEHAVIOURS:
             raise ValueError(f"behaviour must be one of {BEHAVIOURS}")
-        self.numbers[number] = behaviour
+        call = next((c for c in self.calls if c["call_id"] == call_id), None)
+        if call is None:
+            raise KeyError(call_id)
+        if call["state"] != "ringing":
+            raise ValueError(f"call {call_id} is no longer ringing ({call['behaviour']})")
+        self._settle(call, behaviour, by)
+        return call
+
+    def ringing(self, number: str | None = None) -> list[dict]:
+        return [c for c in self.calls if c["state"] == "ringing" and (number is None or c["number"] == number)]
+
+    def _settle(self, call: dict, behaviour: str, by: str) -> None:
+        if call["action"] != "IvrCall" and behaviour == "ack":
+            behaviour = "answer"  # a notice call takes no key
+        call.update(state="ended", behaviour=behaviour, decided_by=by, ended_at=datetime.now(UTC).isoformat(),
+                    heard=call["params"].get("text", "") if behaviour in ("ack", "answer") else "")
+        self._touch()
+        self._later(self._call_receipts(call["call_id"], call["number"], call["request"], behaviour))
+
+    async def _ring_out(self, call: dict) -> None:
+        await asyncio.sleep(self.ring_seconds)
+        if call["state"] == "ringing":  # nobody picked up: the network ends the call unanswered
+            self._settle(call, "no_answer", "timeout")
+
+    async def wait_change(self, after: int, timeout: float) -> None:
+        """Until `version` moves past `after` (at most `timeout` seconds)."""
+        if self.version != after:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._moved.wait(), timeout)
 
     def calls_to(self, number: str) -> list[dict]:
         return [c for c in self.calls if c["number"] == number]
@@ -121,6 +167,9 @@ class VoiceSandbox:
 
     def _touch(self) -> None:
         self._changed.set()
+        self.version += 1
+        self._moved.set()
+        self._moved = asyncio.Event()
 
     # --- the API ----------------------------------------------------------------------------------
     async def _params(self, request: web.Request) -> dict[str, str]:
@@ -178,16 +227,17 @@ class VoiceSandbox:
         except ValueError:
             return self._refuse(params, 400, "isv.INVALID_PARAMETERS", "TtsParam is not JSON.")
         call_id = f"{next(self._ids):012d}^{int(time.time() * 1000)}"
+        call = {"call_id": call_id, "action": action, "number": number, "params": tts_params,
+                "out_id": params.get("OutId", ""), "caller": params.get("CalledShowNumber", ""),
+                "state": "ringing", "behaviour": None, "decided_by": None, "at": datetime.now(UTC).isoformat(),
+                "ended_at": None, "heard": "", "request": params}
+        self.calls.append(call)
         behaviour = self.numbers.get(number, self.default)
-        ivr = action == "IvrCall"
-        if not ivr and behaviour == "ack":
-            behaviour = "answer"  # a notice call takes no key
-        self.calls.append({"call_id": call_id, "action": action, "number": number, "params": tts_params,
-                           "out_id": params.get("OutId", ""), "caller": params.get("CalledShowNumber", ""),
-                           "behaviour": behaviour, "at": datetime.now(UTC).isoformat(),
-                           "heard": tts_params.get("text", "") if behaviour in ("ack", "answer") else ""})
-        self._touch()
-        self._later(self._call_receipts(call_id, number, params, behaviour))
+        if behaviour == RING:
+            self._touch()
+            self._later(self._ring_out(call))
+        else:
+            self._settle(call, behaviour, "rule")
         return _json({"Code": "OK", "Message": "OK", "RequestId": f"sandbox-{call_id}", "CallId": call_id})
 
     async def _sms(self, request: web.Request) -> web.Response:
@@ -251,7 +301,7 @@ class VoiceSandbox:
 
     # --- control ----------------------------------------------------------------------------------
     async def _control_calls(self, request: web.Request) -> web.Response:
-        return _json(self.calls)
+        return _json([_public(c) for c in self.calls])
 
     async def _control_sms(self, request: web.Request) -> web.Response:
         return _json(self.sms)
@@ -264,6 +314,41 @@ class VoiceSandbox:
             return _json({"ok": False, "error": str(err)}, 400)
         return _json({"ok": True})
 
+    async def _control_phone(self, request: web.Request) -> web.Response:
+        """One phone as a person sees it: ?number=…&after=<version>&wait=<s> waits (long poll) until
+        something changed after `version`, then answers its calls and texts, oldest first."""
+        number = request.query.get("number", "")
+        if not number:
+            return _json({"ok": False, "error": "number is required"}, 400)
+        try:
+            after = int(request.query.get("after") or 0)
+            wait = min(float(request.query.get("wait") or 25.0), WAIT_LIMIT)
+        except ValueError:
+            return _json({"ok": False, "error": "after and wait are numbers"}, 400)
+        if after:
+            await self.wait_change(after, wait)
+        return _json({"ok": True, "version": self.version, "number": number,
+                      "rule": self.numbers.get(number, self.default),
+                      "calls": [_public(c) for c in self.calls_to(number)], "sms": self.sms_to(number)})
+
+    async def _control_decide(self, request: web.Request) -> web.Response:
+        """POST /_sandbox/calls/{call_id} {"behaviour", "number"?}: what the person did with a ringing
+        call (`number`, when given, must be the called number: the page decides its own calls only)."""
+        try:
+            body = await request.json()
+        except ValueError:
+            return _json({"ok": False, "error": "a JSON body is required"}, 400)
+        call_id = request.match_info["call_id"]
+        call = next((c for c in self.calls if c["call_id"] == call_id), None)
+        if call is None or (body.get("number") and body["number"] != call["number"]):
+            return _json({"ok": False, "error": f"no call {call_id} to that number"}, 404)
+        try:
+            self.decide(call_id, str(body.get("behaviour")))
+        except ValueError as err:
+            status = 409 if call["state"] != "ringing" else 400
+            return _json({"ok": False, "error": str(err)}, status)
+        return _json({"ok": True, "call": _public(call)})
+
     async def _control_outage(self, request: web.Request) -> web.Response:
         mode = (await request.json()).get("mode")
         if mode not in (None, "5xx", "timeout"):
@@ -274,3 +359,8 @@ class VoiceSandbox:
     async def _control_receipt_url(self, request: web.Request) -> web.Response:
         self.receipt_url = (await request.json()).get("url")
         return _json({"ok": True})
+
+
+def _public(call: dict) -> dict:
+    """A call as the control API shows it (without the provider request it came from)."""
+    return {k: v for k, v in call.items() if k != "request"}

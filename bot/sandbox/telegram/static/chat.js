@@ -1,5 +1,6 @@
 /* dutybot sandbox chat: plays one person per tab against the bot through the sandbox.
-   Reads: /_chat/state, /_chat/feed (long poll). Acts: /_chat/open and the control API (/_sandbox/...).
+   Reads: /_chat/state, /_chat/feed (long poll), /_chat/phone (long poll: the provider sandbox's calls
+   and SMS to this person). Acts: /_chat/open, the control API (/_sandbox/...), /_chat/phone/decide.
    Message HTML comes from the server already sanitised (only Telegram's tags, text escaped). */
 "use strict";
 
@@ -23,6 +24,10 @@ const S = {
   stick: true,          // the log follows new messages while it is scrolled to the bottom
   activity: {},         // chat id -> the bot's latest message ids there (from the feed)
   seen: JSON.parse(localStorage.getItem("dutybot-seen") || "{}"),  // chat id -> last message id looked at
+  phoneToken: 0,        // bumps when another person is chosen: the older phone loop stops
+  phoneAbort: null,
+  phoneCards: new Map(), // call id -> the ringing card shown (kept across updates, so a click is not lost)
+  phoneRang: new Set(),  // call ids already announced with a toast
 };
 
 // --- small helpers ------------------------------------------------------------------------------
@@ -163,6 +168,7 @@ async function choosePerson(personId) {
   S.userId = opened.user_id;
   document.title = person.name + " — dutybot 沙盒";
   openChat({ id: opened.user_id, type: "private", title: S.state.bot.first_name });
+  startPhone();
 }
 
 function openGroup(group) {
@@ -331,6 +337,128 @@ function highlight(messageId) {
   row.scrollIntoView({ block: "center", behavior: "smooth" });
   row.classList.add("highlight");
   setTimeout(() => row.classList.remove("highlight"), 1200);
+}
+
+// --- the 电话/短信 panel: the provider sandbox's calls and SMS to this person's phone ---------------
+const OUTCOMES = {  // how a call ended (the provider sandbox's behaviour) -> [label, class]
+  ack: ["已接听并按 1（收到）", "ok"], answer: ["已接听，未按键", "miss"], no_answer: ["未接听", "miss"],
+  busy: ["忙线", "miss"], power_off: ["关机", "miss"],
+};
+const DECISIONS = [  // what the person may do with a ringing call: [behaviour, label, class]
+  ["ack", "接听并按1", "answer"], ["answer", "接听不按键", "answer plain"], ["no_answer", "不接", "refuse"],
+  ["busy", "忙", "refuse"], ["power_off", "关机", "refuse"],
+];
+
+function startPhone() {
+  const token = ++S.phoneToken;
+  if (S.phoneAbort) S.phoneAbort.abort();
+  S.phoneAbort = new AbortController();
+  const signal = S.phoneAbort.signal;
+  const personId = S.person.id;
+  S.phoneCards = new Map();
+  $("phone").hidden = false;
+  $("phone-number").textContent = "";
+  $("phone-ringing").replaceChildren();
+  $("phone-log").replaceChildren();
+  (async () => {
+    let after = 0;
+    while (token === S.phoneToken) {
+      try {
+        const r = await fetch(`/_chat/phone?person_id=${encodeURIComponent(personId)}&after=${after}`, { signal });
+        const body = await r.json();
+        if (token !== S.phoneToken) return;
+        if (!body.ok) throw new Error(body.description);
+        renderPhone(body.result);
+        if (!body.result.available) return;  // nothing can ring here (no provider sandbox, or no phone)
+        after = body.result.version;
+      } catch (e) {
+        if (token !== S.phoneToken) return;
+        await new Promise((res) => setTimeout(res, 1000));  // the provider sandbox restarted, the network hiccuped
+      }
+    }
+  })();
+}
+
+function renderPhone(data) {
+  const note = $("phone-note");
+  if (!data.available) {
+    $("phone-number").textContent = "";
+    note.textContent = data.reason === "no_phone"
+      ? "duties.yaml 没有给 " + S.person.name + " 填写 phone：叫应不会给他打电话或发短信。"
+      : "电话沙盒没有运行（已配置真实的语音/短信服务），这里不会有来电。";
+    note.hidden = false;
+    return;
+  }
+  $("phone-number").textContent = "手机 " + data.number;
+  const ringing = data.calls.filter((c) => c.state === "ringing");
+  const cards = new Map();
+  for (const c of ringing) cards.set(c.call_id, S.phoneCards.get(c.call_id) || ringingCard(c));
+  S.phoneCards = cards;
+  $("phone-ringing").replaceChildren(...cards.values());
+  $("phone").classList.toggle("has-ringing", ringing.length > 0);
+  for (const c of ringing) {
+    if (S.phoneRang.has(c.call_id)) continue;
+    S.phoneRang.add(c.call_id);
+    toast("☎ " + (c.caller || "未知号码") + " 来电：在右侧“电话/短信”接听");
+  }
+  const items = [
+    ...data.calls.filter((c) => c.state !== "ringing").map((c) => ({ at: c.ended_at || c.at, build: () => callItem(c) })),
+    ...data.sms.map((m) => ({ at: m.at, build: () => smsItem(m) })),
+  ].sort((a, b) => b.at.localeCompare(a.at));
+  $("phone-log").replaceChildren(...items.map((i) => i.build()));
+  note.textContent = "还没有来电或短信。";
+  note.hidden = items.length + ringing.length > 0;
+}
+
+/* What the call says or the SMS reads, from the template's parameters (the provider renders the
+   template itself; the sandbox only knows its parameters). */
+function phoneText(p) {
+  const head = [p.level && p.level + "预警", p.hazard].filter(Boolean).join(" · ");
+  return (head ? "【" + head + "】" : "") + (p.text || "") + (p.silent ? "（未应答：" + p.silent + "）" : "");
+}
+const timeOf = (iso) => fmt(Date.parse(iso), { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+
+function ringingCard(c) {
+  const ivr = c.action === "IvrCall";
+  const card = el("div", { class: "ringing", role: "group", "aria-label": "来电 " + (c.caller || ""), "data-call": c.call_id });
+  const buttons = DECISIONS.filter(([b]) => ivr || b !== "ack").map(([behaviour, label, cls]) =>
+    el("button", { type: "button", class: cls, onclick: () => decide(c, behaviour, card) },
+      !ivr && behaviour === "answer" ? "接听" : label));
+  card.append(
+    el("div", { class: "ringing-title" }, "☎ " + (c.caller || "未知号码") + " 来电"),
+    el("div", { class: "ringing-sub" }, (ivr ? "叫应电话" : "通知电话") + " · 响铃中（" + timeOf(c.at) + " 起）",
+      ivr ? el("br") : null, ivr ? "接听后按 1 表示“收到”" : null),
+    el("div", { class: "ringing-actions" }, buttons));
+  return card;
+}
+
+async function decide(c, behaviour, card) {
+  const buttons = [...card.querySelectorAll("button")];
+  buttons.forEach((b) => { b.disabled = true; });
+  try {
+    await call("/_chat/phone/decide", { person_id: S.person.id, call_id: c.call_id, behaviour });
+  } catch (e) {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
+function callItem(c) {
+  const [label, cls] = OUTCOMES[c.behaviour] || [c.behaviour, ""];
+  const why = c.decided_by === "timeout" ? "（无人接听，自动挂断）" : c.decided_by === "rule" ? "（沙盒规则）" : "";
+  return el("li", { class: "phone-item", "data-call": c.call_id },
+    el("div", { class: "what" }, el("span", {}, c.action === "IvrCall" ? "☎ 叫应电话" : "☎ 通知电话"),
+      el("span", { class: "when" }, timeOf(c.at))),
+    el("div", {}, el("span", { class: "outcome " + cls }, label), why),
+    el("div", { class: "body" }, (c.heard ? "听到：" : "内容：") + phoneText(c.params)));
+}
+
+function smsItem(m) {
+  return el("li", { class: "phone-item" },
+    el("div", { class: "what" }, el("span", {}, "✉ 短信" + (m.sign ? "【" + m.sign + "】" : "")),
+      el("span", { class: "when" }, timeOf(m.at))),
+    el("div", { class: "body" }, phoneText(m.params)),
+    m.params.link ? el("div", {}, el("a", { href: m.params.link, target: "_blank", rel: "noopener" }, "打开短信里的“收到”链接")) : null,
+    m.delivered ? null : el("div", { class: "outcome miss" }, "未送达（关机）"));
 }
 
 // --- acting -------------------------------------------------------------------------------------
