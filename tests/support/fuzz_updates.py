@@ -98,6 +98,7 @@ class UpdateWorld:
     bot_message: dict[int, int] = field(default_factory=dict)  # chat -> a bot message id in it
     errors: ErrorLog = field(default_factory=ErrorLog)
     next_message_id: int = 900_000
+    backend: str = "sqlite"
 
     @classmethod
     def start(cls, loop: LoopThread, tmp_path: Path, database_url: str | None = None) -> UpdateWorld:
@@ -107,7 +108,7 @@ class UpdateWorld:
         url = database_url or f"sqlite:///{tmp_path}/dutybot.db"
         harness = Harness(url, tmp_path)
         loop.call(harness.__aenter__())
-        world = cls(harness, loop)
+        world = cls(harness, loop, backend="postgresql" if url.startswith("postgresql") else "sqlite")
         loop.call(world.setup())
         return world
 
