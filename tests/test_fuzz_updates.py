@@ -96,6 +96,29 @@ def test_a_stranger_gets_one_refusal_and_nothing_is_kept(world):
     assert world.problem_for_sender("stranger", before, after) is None
 
 
+# Found by the sweep on PostgreSQL: ids past its INTEGER row ids ("integer out of range" in a handler);
+# and digits isdigit() takes but int() does not.
+@pytest.mark.parametrize("who, data", [("office", "x:ok:1000000000000"), ("b", f"r:done:{2**31}"),
+                                       ("b", "r:done:３０００００００００"), ("office", "c:w:h:²"), ("office", "c:cp:t:²")])
+def test_a_forged_id_no_row_can_have_is_refused(world, who, data):
+    case = Case(who, "callback/pinned", press=(world.tg[who], data), forged=True)
+    before = world.snapshot()
+    world.call(world.deliver(case))
+    assert world.problem(case, before, world.snapshot()) is None
+
+
+@pytest.mark.parametrize("text", ["/summary ² 已总结", f"/summary {2**31} 已总结"])
+def test_summary_with_an_id_no_row_can_have_gets_the_usage(world, text):
+    h = world.harness
+    office = world.tg["office"]
+    since = world.call(h.cursor())
+    world.call(h.users.send_text(office, text))
+    world.call(h.wait_inbox_idle())
+    world.call(h.drain_outbox())
+    assert world.problem(Case("office", "text"), {}, {}) is None
+    assert world.call(h.messages(office, since=since)), "no answer"
+
+
 # A poll answer without option_persistent_ids: a newer Bot API shape this PTB cannot parse. It used to
 # fail every getUpdates of its batch, which stopped the poller: no message was answered after it.
 def _unreadable_poll_answer(user_id: int) -> dict:

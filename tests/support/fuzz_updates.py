@@ -299,7 +299,9 @@ def cases(world: UpdateWorld) -> st.SearchStrategy[Case]:
         return Case(sender, f"{how}/{kind}{'/forwarded' if extra else ''}", update={how: m})
 
     garbage = st.binary(min_size=1, max_size=64).map(lambda b: b.decode("latin-1")[:64])
-    big = st.sampled_from([-1, 10**12, 2**63, 10**30])  # not 0: x:k:0 is a leader's own /leave
+    # Not 0: x:k:0 is a leader's own /leave. 2**31: past PostgreSQL's INTEGER row ids. "²": isdigit()
+    # but not int(); "３": int() but not ASCII.
+    big = st.sampled_from([-1, 2**31, 10**12, 2**63, 10**30, "²", "３０００００００００"])
 
     @st.composite
     def forged_press(draw) -> Case:
