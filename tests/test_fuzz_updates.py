@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from sqlmodel import select
 from support.fuzz_updates import STRANGER, Case, LoopThread, UpdateWorld, cases
 
-from bot.store.models import AuditLog, Evidence, InboxUpdate
+from bot.store.models import AuditLog, CalloutTarget, Evidence, InboxUpdate
 
 EXAMPLES = {"sqlite": int(os.environ.get("FUZZ_UPDATES", "40"))}
 EXAMPLES["postgresql"] = int(os.environ.get("FUZZ_UPDATES_PG", str(max(1, EXAMPLES["sqlite"] // 2))))
@@ -161,3 +161,18 @@ def test_a_leaders_unreadable_update_is_failed_with_its_payload_kept(world):
                     if a.detail.get("update_id") == update_id]
     _seen(world, row)
     world.call(world.still_answers())
+
+
+def test_the_oracle_sees_an_answer_to_a_callout_but_not_the_workers_re_calls(world):
+    """Runs last: A answers 收到 for real. The oracle must see that (a forged 收到 would look the same),
+    while the worker's re-calls (calls_made, next_call_at) are not compared (bench/RESULTS.md)."""
+    h = world.harness
+    before = world.snapshot()
+    with h.session() as s:
+        target = s.get(CalloutTarget, world.ids["target"][0])
+        target.calls_made += 5  # as a re-call would
+    assert world.problem_for_sender("a", before, world.snapshot()) is None
+    world.call(world.deliver(Case("a", "callback/ack", press=(world.tg["a"], f"c:ack:{world.ids['target'][0]}"))))
+    with h.session() as s:
+        assert s.get(CalloutTarget, world.ids["target"][0]).acked_at is not None
+    assert "'callouttarget'" in (world.problem_for_sender("a", before, world.snapshot()) or "")
