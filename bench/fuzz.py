@@ -3,6 +3,12 @@
     .venv/bin/python bench/fuzz.py --minutes 30                  # the time split over the surfaces
     .venv/bin/python bench/fuzz.py --minutes 5 --surfaces cli    # one surface
     .venv/bin/python bench/fuzz.py --seed 7                      # another stream of inputs
+    .venv/bin/python bench/fuzz.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+--minutes is the whole run, split evenly over the surfaces. With a PostgreSQL URL (--database-url, or
+TEST_DATABASE_URL when set and reachable) the updates and web surfaces each split their share between
+SQLite and a fresh PostgreSQL database (created from that URL, dropped at the end); without one, and
+always for cli (its command lines run against a SQLite DATA_DIR), they run on SQLite.
 
 - cli:     `dutybot` command lines in-process (tests/support/fuzz_cli.py): exit 0/1/2 with a message,
            no traceback, a refused command changes neither the store nor DATA_DIR nor the working dir;
@@ -22,10 +28,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,10 +79,53 @@ def sweep(tally: Tally, strategy: st.SearchStrategy, attempt: Callable[[object],
     tally.seconds = time.monotonic() - started
 
 
-def fuzz_cli(seconds: float, seed: int) -> Tally:
+@contextlib.contextmanager
+def fresh_postgres(admin_url: str) -> Iterator[str]:
+    """A throw-away database on the server of `admin_url`, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"fuzz_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def reachable(url: str | None) -> str | None:
+    if not url:
+        return None
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+    except Exception as err:  # noqa: BLE001
+        print(f"PostgreSQL at {url} not reachable ({type(err).__name__}); SQLite only", flush=True)
+        return None
+    return url
+
+
+@contextlib.contextmanager
+def database(backend: str, tmp: Path, admin_url: str | None) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp}/dutybot.db"
+    else:
+        with fresh_postgres(admin_url) as url:
+            yield url
+
+
+def fuzz_cli(seconds: float, seed: int, backend: str = "sqlite", admin_url: str | None = None) -> Tally:
     from support.fuzz_cli import CliWorld, argv
 
-    tally = Tally("cli")
+    tally = Tally(f"cli/{backend}")
     world = CliWorld(Path(tempfile.mkdtemp(prefix="fuzz-cli-")))
 
     def attempt(line):
@@ -87,12 +138,13 @@ def fuzz_cli(seconds: float, seed: int) -> Tally:
     return tally
 
 
-def fuzz_updates(seconds: float, seed: int) -> Tally:
+def fuzz_updates(seconds: float, seed: int, backend: str = "sqlite", admin_url: str | None = None) -> Tally:
     from support.fuzz_updates import LoopThread, UpdateWorld, cases
 
-    tally = Tally("updates")
-    with LoopThread() as loop:
-        world = UpdateWorld.start(loop, Path(tempfile.mkdtemp(prefix="fuzz-updates-")))
+    tally = Tally(f"updates/{backend}")
+    tmp = Path(tempfile.mkdtemp(prefix="fuzz-updates-"))
+    with LoopThread() as loop, database(backend, tmp, admin_url) as url:
+        world = UpdateWorld.start(loop, tmp, url)
         try:
             def attempt(case):
                 before = world.snapshot()
@@ -112,13 +164,14 @@ def fuzz_updates(seconds: float, seed: int) -> Tally:
     return tally
 
 
-def fuzz_web(seconds: float, seed: int) -> Tally:
+def fuzz_web(seconds: float, seed: int, backend: str = "sqlite", admin_url: str | None = None) -> Tally:
     from support.fuzz_updates import LoopThread
     from support.fuzz_web import WebWorld, requests
 
-    tally = Tally("web")
-    with LoopThread() as loop:
-        world = WebWorld.start(loop, Path(tempfile.mkdtemp(prefix="fuzz-web-")))
+    tally = Tally(f"web/{backend}")
+    tmp = Path(tempfile.mkdtemp(prefix="fuzz-web-"))
+    with LoopThread() as loop, database(backend, tmp, admin_url) as url:
+        world = WebWorld.start(loop, tmp, url)
         try:
             def attempt(req):
                 before = world.snapshot()
@@ -132,6 +185,7 @@ def fuzz_web(seconds: float, seed: int) -> Tally:
 
 
 SURFACES = {"cli": fuzz_cli, "updates": fuzz_updates, "web": fuzz_web}
+ON_POSTGRES = {"updates", "web"}
 
 
 def main() -> int:
@@ -139,23 +193,33 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=3.0, help="total, split evenly over the surfaces")
     parser.add_argument("--surfaces", default="cli,updates,web")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL"),
+                        help="a PostgreSQL server to create a throw-away database on (default TEST_DATABASE_URL)")
+    parser.add_argument("--failures-out", type=Path, help="write every failure in full to this file")
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)  # the sweeps capture ERROR records themselves
+    admin_url = reachable(args.database_url)
     names = [n.strip() for n in args.surfaces.split(",") if n.strip()]
     share = args.minutes * 60 / len(names)
     tallies = []
     for name in names:
-        print(f"… {name}: {share / 60:.1f} min", flush=True)
-        t = SURFACES[name](share, args.seed)
-        tallies.append(t)
-        print(f"  {t.tried} inputs, {len(t.failures)} failures", flush=True)
+        backends = ["sqlite", "postgresql"] if admin_url and name in ON_POSTGRES else ["sqlite"]
+        for backend in backends:
+            seconds = share / len(backends)
+            print(f"… {name}/{backend}: {seconds / 60:.1f} min", flush=True)
+            t = SURFACES[name](seconds, args.seed, backend, admin_url)
+            tallies.append(t)
+            print(f"  {t.tried} inputs, {len(t.failures)} failures", flush=True)
     print(f"\nfuzz run: {args.minutes:g} min, seed {args.seed}")
-    print(f"{'surface':<9} {'inputs':>7} {'failures':>9} {'inputs/s':>9}")
+    print(f"{'surface':<18} {'inputs':>7} {'failures':>9} {'inputs/s':>9}")
     for t in tallies:
-        print(f"{t.name:<9} {t.tried:>7} {len(t.failures):>9} {t.tried / max(t.seconds, 1e-9):>9.1f}")
+        print(f"{t.name:<18} {t.tried:>7} {len(t.failures):>9} {t.tried / max(t.seconds, 1e-9):>9.1f}")
     for t in tallies:
         for f in t.failures[:5]:
             print(f"\n[{t.name}] {f}")
+    if args.failures_out:
+        args.failures_out.write_text("".join(f"[{t.name}] {f}\n\n" for t in tallies for f in t.failures),
+                                     encoding="utf-8")
     return 1 if any(t.failures for t in tallies) else 0
 
 

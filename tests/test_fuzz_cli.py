@@ -68,6 +68,7 @@ def test_command_lines_of_junk(world):
     (["status", "--period", ""], "2026-11"),
     (["run", "--clock-start", ""], "--clock-start"),
     (["callout", "status", str(2**70)], str(2**70)),
+    (["callout", "status", str(2**31)], str(2**31)),  # past PostgreSQL's INTEGER ids: was a DataError there
     (["warn", "--lift", str(2**70)], str(2**70)),
     (["warn", "--level", "red", "--text", "x", "--file", "/proc/self/mem"], "/proc/self/mem"),
     (["demo", "--lead", "nan"], "nan"),

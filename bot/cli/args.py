@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 from datetime import date, datetime
 
+from bot.store.models import MAX_ROW_ID
 from bot.texts import cli as T
 from bot.texts import fmt
 
 MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2100, 12, 31)
-MAX_ID = 2**63 - 1  # the store's BIGINT
 
 
 def day(text: str) -> date:
@@ -44,7 +44,7 @@ def record_id(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"编号应为整数 / expected a whole number: {text!r}") from None
-    if not 1 <= value <= MAX_ID:
+    if not 1 <= value <= MAX_ROW_ID:
         raise argparse.ArgumentTypeError(T.ID_OUT_OF_RANGE.format(value=text))
     return value
 

@@ -32,6 +32,21 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+# Row ids are INTEGER primary keys: 32 bits on PostgreSQL (SQLite's are 64). A larger number, from a
+# user or a forged button, names no row, and must be refused before it reaches a query, where
+# PostgreSQL fails with "integer out of range" instead of finding nothing.
+MAX_ROW_ID = 2**31 - 1
+
+
+def row_id_of(text: str) -> int | None:
+    """`text` as a row id if it can be one: ASCII digits (str.isdigit also takes "²", which int()
+    refuses, and int() takes "３") naming 1..MAX_ROW_ID; None otherwise."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ROW_ID else None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

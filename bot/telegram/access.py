@@ -26,7 +26,7 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, Type
 
 from bot import clock
 from bot.services import outbox, people
-from bot.store.models import AuditLog, Person
+from bot.store.models import MAX_ROW_ID, AuditLog, Person
 from bot.telegram.context import get_ctx
 from bot.telegram.inbox import mark_refused
 from bot.texts import common as T
@@ -72,16 +72,28 @@ async def _gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback_data
-MAX_ID = 2**63 - 1  # ids in callback data are BIGINT row ids
-_NUMBER = re.compile(r"\d+")
+FREE_TOKENS = ("o:",)  # data whose fields are not row ids: o:nudge:<a unit's own id, any text>
 
 
 def plausible_data(data: str | None) -> bool:
-    """Callback data our buttons could carry: at most 64 bytes, every number a possible row id.
-    Anything else comes from a modified client (or garbage) and reaches no handler."""
+    """Callback data our buttons could carry: at most 64 bytes, every numeric field (fields are
+    separated by ":") a possible row id. Anything else comes from a modified client (or garbage) and
+    reaches no handler."""
     if not data or len(data.encode("utf-8", "surrogatepass")) > MAX_CALLBACK_BYTES:
         return False
-    return all(int(n) <= MAX_ID for n in _NUMBER.findall(data) if n.isascii())
+    if data.startswith(FREE_TOKENS):
+        return True
+    if any(c.isdigit() and not c.isascii() for c in data):  # "²": isdigit() in a handler, then int() fails
+        return False
+    return all(abs(n) <= MAX_ROW_ID for n in map(_as_int, data.split(":")) if n is not None)
+
+
+def _as_int(field: str) -> int | None:
+    """The field as the handlers' int() reads it (which takes "-5", " 5", "5_0" and "５" too)."""
+    try:
+        return int(field)
+    except ValueError:
+        return None
 
 
 async def refuse_button(update: Update, ctx, person_id: str | None, action: str) -> None:

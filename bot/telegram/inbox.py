@@ -19,6 +19,9 @@ PTB confirms updates before its handlers finish (the next getUpdates offset, or 
 
 Updates from people who are not bound are refused by bot/telegram/access.py, which calls
 `mark_refused`: their row's payload is blanked after processing, so nothing they sent is kept.
+An update PTB cannot parse (a newer Bot API shape) never reaches that gate: it is marked `failed`
+at once (retrying cannot help), keeping its payload when it comes from a bound person, and only
+its update id, sender id and reason when not (`_keep_unreadable`).
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ from telegram.ext import Application, ContextTypes
 from telegram.warnings import PTBUserWarning
 
 from bot import clock
+from bot.services import people
 from bot.store import Store
-from bot.store.models import InboxUpdate
+from bot.store.models import AuditLog, InboxUpdate
 
 log = logging.getLogger(__name__)
 # Inbox.poll asks for getUpdates unparsed on purpose (see _get_updates); PTB would warn on every poll.
@@ -268,10 +272,7 @@ class Inbox:
             except Exception as err:  # not an update this PTB can read: retrying cannot help
                 _errors.reset(t_errors)
                 _refused.reset(t_refused)
-                log.warning("update %s cannot be read (%s: %s); kept as failed", row.update_id,
-                            type(err).__name__, err)
-                await asyncio.to_thread(self._finish, row.id, state="failed", attempts=attempts,
-                                        processed_at=clock.now(), error=f"unreadable: {type(err).__name__}: {err}")
+                await asyncio.to_thread(self._keep_unreadable, row, attempts, err)
                 return
             try:
                 await self.app.process_update(update)
@@ -295,6 +296,47 @@ class Inbox:
                 return
             await asyncio.to_thread(self._finish, row.id, attempts=attempts, error=error)
             await asyncio.sleep(0.2 * attempts)
+
+    def _keep_unreadable(self, row: InboxUpdate, attempts: int, err: Exception) -> None:
+        """Mark an update PTB cannot parse `failed`. A bound person's keeps its payload (nothing a
+        leader sent is lost; a newer PTB may read it). Anyone else's is refused as the access gate
+        would: only the update id, the sender id and the reason are kept (an audit line and the
+        row's error), not the payload, nor the error's text, which may quote it."""
+        sender = sender_id(row.payload)
+        kind = update_kind(row.payload)
+        with self.store.session() as s:
+            bound = sender is not None and people.by_telegram(s, sender) is not None
+            values = {"state": "failed", "attempts": attempts, "processed_at": clock.now()}
+            if bound:
+                values["error"] = f"unreadable: {type(err).__name__}: {err}"[:4000]
+                log.warning("update %s cannot be read (%s); kept as failed", row.update_id, values["error"])
+            else:
+                reason = f"unreadable: {type(err).__name__} ({kind})"
+                values.update(payload={}, error=f"{reason}; sender {sender} not bound, payload dropped")
+                log.warning("update %s: %s", row.update_id, values["error"])
+            done = s.exec(sql_update(InboxUpdate)  # type: ignore[call-overload]
+                          .where(InboxUpdate.id == row.id, InboxUpdate.claimed_by == self.holder).values(**values))
+            if done.rowcount and not bound:  # the refusal, audited as the access gate audits its own
+                s.add(AuditLog(at=clock.now(), actor_telegram_id=sender, action="refused_unbound",
+                               detail={"update": kind, "update_id": row.update_id, "reason": reason}))
+
+def update_kind(payload: dict) -> str:
+    """The update's kind ("message", "poll_answer", …): its first key besides update_id."""
+    return next((str(k)[:40] for k in payload if k != "update_id"), "other")
+
+
+def sender_id(payload: dict) -> int | None:
+    """The Telegram user an update (even one PTB cannot parse) comes from, if it names one:
+    `from` (messages, callbacks, queries) or `user` (poll answers, reactions)."""
+    for kind, body in payload.items():
+        if kind == "update_id" or not isinstance(body, dict):
+            continue
+        for key in ("from", "user"):
+            who = body.get(key)
+            uid = who.get("id") if isinstance(who, dict) else None
+            if type(uid) is int and abs(uid) < 2**63:  # a BIGINT, as Telegram's ids are
+                return uid
+    return None
 
 
 def chat_key(payload: dict) -> object:

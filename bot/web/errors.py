@@ -14,6 +14,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from bot import clock
 from bot.services import signin
+from bot.store.models import row_id_of
 from bot.texts import web as T
 from bot.web import render
 from bot.web.context import db
@@ -53,15 +54,12 @@ class NotFound(Exception):
         self.message = message
 
 
-MAX_ID = 2**63 - 1  # the store's BIGINT: a longer number names no row (and would overflow the driver)
-
-
 def row_id(request: web.Request, not_found: str = "") -> int:
     """The `{id}` of the path as a row id; NotFound when it cannot be one."""
-    value = request.match_info["id"]
-    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+    value = row_id_of(request.match_info["id"])
+    if value is None:
         raise NotFound(not_found)
-    return int(value)
+    return value
 
 
 @web.middleware

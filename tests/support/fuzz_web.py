@@ -66,11 +66,12 @@ class WebWorld:
         self.routes: list[tuple[str, str]] = []
 
     @classmethod
-    def start(cls, loop: LoopThread, tmp_path: Path) -> WebWorld:
+    def start(cls, loop: LoopThread, tmp_path: Path, database_url: str | None = None) -> WebWorld:
+        """The console (example catalogue, SQLite unless `database_url`) and its three clients."""
         from support.harness import Harness
         from support.web_fixtures import start_console
 
-        harness = Harness(f"sqlite:///{tmp_path}/dutybot.db", tmp_path)
+        harness = Harness(database_url or f"sqlite:///{tmp_path}/dutybot.db", tmp_path)
         loop.call(harness.__aenter__())
         console = loop.call(start_console(harness))
         world = cls(loop, harness, console)

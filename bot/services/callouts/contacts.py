@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.services.channels import Message
-from bot.store.models import CalloutContact, CalloutTarget, Person
+from bot.store.models import CalloutContact, CalloutTarget, Person, row_id_of
 
 VOICE_FINAL = ("acked", "answered", "no_answer", "busy", "power_off", "unreachable", "error", "cancelled")
 SMS_FINAL = ("delivered", "undelivered", "error", "cancelled")
@@ -216,9 +216,10 @@ def link_token(contact_id: int, secret: str) -> str:
 
 def contact_of_link(session: Session, token: str, secret: str) -> CalloutContact | None:
     cid, _, mac = (token or "").partition(".")
-    if not cid.isdigit() or not secret or not hmac.compare_digest(link_token(int(cid), secret), token):
+    contact_id = row_id_of(cid)
+    if contact_id is None or not secret or not hmac.compare_digest(link_token(contact_id, secret), token):
         return None
-    row = session.get(CalloutContact, int(cid))
+    row = session.get(CalloutContact, contact_id)
     return row if row is not None and row.channel == "sms" and row.purpose == "call" else None
 
 

@@ -37,7 +37,7 @@ from telegram.ext import (
 from bot import clock
 from bot.services import callouts, campaigns, outbox, people
 from bot.services.callouts import render, reports, warn_flow
-from bot.store.models import Person
+from bot.store.models import Person, row_id_of
 from bot.telegram.access import current_person, office_only
 from bot.telegram.context import BotContext, get_ctx
 from bot.texts import callouts as T
@@ -392,11 +392,12 @@ async def write_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, pers
     parts = (update.effective_message.text or "").split(maxsplit=2)
 
     def work() -> str:
-        if len(parts) < 3 or not parts[1].isdigit():
+        callout_id = row_id_of(parts[1]) if len(parts) == 3 else None
+        if callout_id is None:
             return T.SUMMARY_USAGE
         with ctx.store.session() as s:
             try:
-                c = summary.record(s, int(parts[1]), parts[2], by=person.id, now=clock.now())
+                c = summary.record(s, callout_id, parts[2], by=person.id, now=clock.now())
             except callouts.CalloutError as e:
                 return str(e).split(" / ")[0]
             late = T.SUMMARY_LATE_MARK if summary.state(c, clock.now()) == "late" else ""

@@ -15,7 +15,7 @@ from bot.store.models import Person
 from bot.texts import web as T
 from bot.web import render
 from bot.web.context import ctx, db, redirect, send_file
-from bot.web.errors import BadInput, NotFound
+from bot.web.errors import BadInput, NotFound, row_id
 from bot.web.security import current
 
 routes = web.RouteTableDef()
@@ -77,8 +77,8 @@ async def start(request: web.Request) -> web.Response:
 
 @routes.get("/exports/{id}/download")
 async def download(request: web.Request) -> web.StreamResponse:
-    value = request.match_info["id"]
-    found = await db(request, export_jobs.file_of, ctx(request).settings.data_dir, int(value)) if value.isdigit() else None
+    job_id = row_id(request, T.EXPORT_NOT_READY)
+    found = await db(request, export_jobs.file_of, ctx(request).settings.data_dir, job_id)
     if found is None:
         raise NotFound(T.EXPORT_NOT_READY)
     job, path = found

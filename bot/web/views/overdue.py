@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot import clock
 from bot.services import overdue
 from bot.services.overdue import Filter, FilterError
-from bot.store.models import Unit
+from bot.store.models import Unit, row_id_of
 from bot.texts import fmt
 from bot.texts import web as T
 from bot.web import render
@@ -40,9 +40,10 @@ async def _filter(request: web.Request, params) -> Filter:
 
 def _page_number(request: web.Request) -> int:
     value = request.query.get("page", "1")
-    if not value.isdigit() or int(value) < 1:
+    number = row_id_of(value)  # 1.., and small enough for an OFFSET on either backend
+    if number is None:
         raise BadInput(T.BAD_PAGE.format(value=value))
-    return int(value)
+    return number
 
 
 @routes.get("/overdue")
@@ -60,8 +61,7 @@ async def overdue_page(request: web.Request) -> web.Response:
     found, nudged, units = await db(request, load)
     flash = None
     if "n" in request.query:
-        counts = {k: int(request.query.get(k, "0") or 0) if request.query.get(k, "0").isdigit() else 0
-                  for k in ("n", "a", "u")}
+        counts = {k: row_id_of(request.query.get(k, "0")) or 0 for k in ("n", "a", "u")}
         flash = T.NUDGE_DONE.format(
             queued=counts["n"], already=T.NUDGE_ALREADY.format(already=counts["a"]) if counts["a"] else "",
             unbound=T.NUDGE_UNBOUND_N.format(unbound=counts["u"]) if counts["u"] else "")
@@ -84,9 +84,10 @@ async def nudge(request: web.Request) -> web.Response:
     ids = None
     if form.get("instance"):
         value = str(form["instance"])
-        if not value.isdigit():
+        instance = row_id_of(value)
+        if instance is None:
             raise BadInput(T.BAD_ID.format(value=value))
-        ids = [int(value)]
+        ids = [instance]
     me = current(request)
     c = ctx(request)
     result = await db(request, overdue.nudge, f, clock.now(), c.schedule, by=me.person_id, instance_ids=ids)

@@ -27,7 +27,7 @@ def _year(request: web.Request) -> int:
     value = request.query.get("year", "")
     if not value:
         return clock.now().astimezone(ctx(request).settings.zone).year
-    if not (value.isdigit() and 2000 <= int(value) <= 2100):
+    if not (value.isascii() and value.isdigit() and len(value) == 4 and 2000 <= int(value) <= 2100):
         raise BadInput(T.BAD_YEAR.format(value=value))
     return int(value)
 
