@@ -8,8 +8,10 @@ which one is wrong (`FilterError`).
 
 Speed at 1.5 M instances: the status and due-moment conditions go through ix_instance_status_due
 (status, due_at) and ix_instance_due (due_at); "open now" through ix_instance_closes; a page is
-a LIMIT/OFFSET over the sorted rows and the total one COUNT that joins people and duties only
-when the filter needs them. bench/web.py times every filter.
+read along the sort's index: the pager's links name the row a page follows (keyset: as fast deep
+as at the top), a page asked for by number alone is counted from the nearer end over the instance
+ids only, then its 50 rows are joined; the total is one COUNT that joins people only when the
+filter needs them. bench/web.py times every filter, sort, direction and depth (`--matrix`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, literal, tuple_
 from sqlmodel import Session, select
 
 from bot.services import status, xlsx
@@ -161,22 +163,26 @@ def _conditions(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, ord
     return conditions
 
 
-# Sorts by the instance's own columns, in the order of an index that has them (ix_instance_due,
-# ix_instance_status_due, ix_instance_person, ix_instance_period, the duty-person-period unique
-# key), so a page is read in order and stops at LIMIT instead of sorting every row. By person:
-# the catalogue id, which is the name unless the catalogue gives one; by duty: the catalogue id.
+# Sorts, each a unique key (a page boundary is exact, and a keyset page can start after a row),
+# in the order of an index that has them (ix_instance_due, ix_instance_status_due,
+# ix_instance_person, ix_instance_period, the duty-person-period unique key; SQLite's indexes end
+# with the rowid, the id), so a page is read in order and stops at LIMIT instead of sorting every
+# row. By person: the catalogue id, which is the name unless the catalogue gives one; by duty: the
+# catalogue id. By unit: the person's unit, so the walk is person by person along
+# ix_person_unit_person (unit_id, id), each person's instances along ix_instance_person_due.
 ORDERS = {
     "due": (DutyInstance.due_at, DutyInstance.id),
-    "person": (DutyInstance.person_id, DutyInstance.status),
-    "unit": (Person.unit_id, DutyInstance.person_id, DutyInstance.due_at, DutyInstance.id),
+    "person": (DutyInstance.person_id, DutyInstance.status, DutyInstance.id),
+    "unit": (Person.unit_id, Person.id, DutyInstance.due_at, DutyInstance.id),
     "duty": (DutyInstance.duty_id, DutyInstance.person_id, DutyInstance.period_key),
     "period": (DutyInstance.period_key, DutyInstance.status, DutyInstance.id),
     "status": (DutyInstance.status, DutyInstance.due_at, DutyInstance.id),
 }
 
 
-def _order(f: Filter) -> list:
-    return [c.desc() if f.desc else c.asc() for c in ORDERS[f.sort]]
+def _order(f: Filter, backwards: bool = False) -> list:
+    desc = f.desc != backwards
+    return [c.desc() if desc else c.asc() for c in ORDERS[f.sort]]
 
 
 def _select(session: Session, f: Filter, now: datetime, tz: ZoneInfo):
@@ -195,13 +201,87 @@ def count(session: Session, f: Filter, now: datetime, tz: ZoneInfo) -> int:
     return int(session.exec(query.where(*_conditions(session, f, now, tz))).one())
 
 
+def _ids(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, backwards: bool = False):
+    """The ids of the filter's instances in the sort's order (reversed when `backwards`): only the
+    instance table, and people when the filter or the sort needs them, so the rows a page skips
+    are read from indexes without the joins a page shows."""
+    query = select(DutyInstance.id)
+    if f.unit or f.sort == "unit":
+        query = query.join(Person, Person.id == DutyInstance.person_id)
+    return query.where(*_conditions(session, f, now, tz, ordered=True)).order_by(*_order(f, backwards))
+
+
+def _beyond(columns, values, forward: bool):
+    """(columns) > (values) as one row-value comparison (< going the other way): an index range."""
+    bound = tuple_(*[literal(v, c.type) for c, v in zip(columns, values, strict=True)])
+    return tuple_(*columns) > bound if forward else tuple_(*columns) < bound
+
+
+def _after(session: Session, f: Filter, now: datetime, tz: ZoneInfo, anchor: int, limit: int,
+           backwards: bool) -> list[int] | None:
+    """Keyset page: the ids of up to `limit` instances that follow instance `anchor` in the sort's
+    order (precede it when `backwards`), found through the sort's index from the anchor's key on,
+    however deep; None when there is no such instance."""
+    key = session.exec(select(*ORDERS[f.sort]).join(Person, Person.id == DutyInstance.person_id)
+                       .where(DutyInstance.id == anchor)).first()
+    if key is None:
+        return None
+    forward = f.desc == backwards  # ascending order read forwards, or descending read backwards
+    base = _ids(session, f, now, tz, backwards=backwards)
+    if f.sort != "unit":
+        return list(session.exec(base.where(_beyond(ORDERS[f.sort], key, forward)).limit(limit)))
+    # By unit, two index ranges (a row value spanning two tables is no index range): the rest of the
+    # anchor's person, then the people after them.
+    unit_id, person_id, due_at, iid = key
+    out = list(session.exec(base.where(Person.id == person_id,
+                                       _beyond((DutyInstance.due_at, DutyInstance.id), (due_at, iid), forward))
+                            .limit(limit)))
+    if len(out) < limit:
+        rest = base.where(_beyond((Person.unit_id, Person.id), (unit_id, person_id), forward))
+        out += session.exec(rest.limit(limit - len(out)))
+    return out
+
+
+def _at(session: Session, f: Filter, now: datetime, tz: ZoneInfo, offset: int, limit: int, total: int) -> list[int]:
+    """The ids of rows [offset, offset + limit): a page in the back half is read from the end."""
+    if offset > total // 2:
+        start = max(total - offset - limit, 0)
+        return list(session.exec(_ids(session, f, now, tz, backwards=True).limit(total - offset - start).offset(start)))
+    return list(session.exec(_ids(session, f, now, tz).limit(limit).offset(offset)))
+
+
+def _rows_of(session: Session, f: Filter, ids: list[int]) -> list[Row]:
+    if not ids:
+        return []
+    query = (select(*COLUMNS)
+             .join(Person, Person.id == DutyInstance.person_id)
+             .join(Duty, Duty.id == DutyInstance.duty_id, isouter=True)
+             .join(Unit, Unit.id == Person.unit_id, isouter=True)
+             .where(DutyInstance.id.in_(ids))  # type: ignore[union-attr]
+             .order_by(*_order(f)))
+    return [to_row(v) for v in session.exec(query)]
+
+
 def page(session: Session, f: Filter, now: datetime, tz: ZoneInfo, number: int = 1,
-         per_page: int = PER_PAGE) -> Page:
+         per_page: int = PER_PAGE, *, after: int | None = None, before: int | None = None) -> Page:
+    """Page `number` of the filter. With `after` (the last row of the page before) or `before` (the
+    first row of the page after), the page is read from that row on along the sort's index (the
+    pager's links: as fast at page 20,000 as at page 2); without, by position, from whichever end
+    is nearer. `number` is then only shown."""
     total = count(session, f, now, tz)
     pages = max((total + per_page - 1) // per_page, 1)
     number = min(max(number, 1), pages)
-    query = _select(session, f, now, tz).limit(per_page).offset((number - 1) * per_page)
-    return Page([to_row(v) for v in session.exec(query)], total, number, pages, per_page)
+    ids = None
+    if after is not None or before is not None:
+        ids = _after(session, f, now, tz, after if after is not None else before, per_page,  # type: ignore[arg-type]
+                     backwards=after is None)
+        if not ids:
+            ids = None  # the anchor is gone or nothing follows it any more: by position
+        elif after is None:
+            ids.reverse()
+    if ids is None:
+        ids = _at(session, f, now, tz, (number - 1) * per_page, per_page, total)
+    return Page(_rows_of(session, f, ids), total, number, pages, per_page)
 
 
 def rows(session: Session, f: Filter, now: datetime, tz: ZoneInfo, chunk: int = 5000) -> Iterator[Row]:

@@ -55,6 +55,9 @@ class Unit(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
+    # 未报告 sorted by unit walks people in (unit, id) order (bot/services/overdue.py)
+    __table_args__ = (Index("ix_person_unit_person", "unit_id", "id"),)
+
     id: str = Field(primary_key=True, max_length=80)  # the catalogue id (the name unless given)
     name: str = Field(index=True)
     unit_id: str = Field(default="", max_length=80, index=True)
@@ -100,6 +103,8 @@ class DutyInstance(SQLModel, table=True):
         # "not reported" counts per unit: for each person, its open instances counted from the
         # index alone (status.unreported_by_unit; bench/RESULTS.md)
         Index("ix_instance_open_person", "status", "person_id", "closes_at", "opens_at"),
+        # 未报告 sorted by unit: each person's instances by due, after ix_person_unit_person
+        Index("ix_instance_person_due", "person_id", "due_at", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     duty_id: str = Field(max_length=80)

@@ -45,15 +45,26 @@ def _page_number(request: web.Request) -> int:
     return int(value)
 
 
+def _anchor(request: web.Request, name: str) -> int | None:
+    """The pager's keyset anchor: the instance the page follows (after=) or precedes (before=)."""
+    value = request.query.get(name, "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise BadInput(T.BAD_PAGE.format(value=value))
+    return int(value)
+
+
 @routes.get("/overdue")
 async def overdue_page(request: web.Request) -> web.Response:
     f = await _filter(request, request.query)
     number = _page_number(request)
+    after, before = _anchor(request, "after"), _anchor(request, "before")
     tz = ctx(request).settings.zone
     now = clock.now()
 
     def load(s):
-        found = overdue.page(s, f, now, tz, number)
+        found = overdue.page(s, f, now, tz, number, after=after, before=before)
         nudged = overdue.nudged_today(s, [r.instance_id for r in found.rows], now, tz)
         return found, nudged, _units(s)
 

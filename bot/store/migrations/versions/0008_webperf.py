@@ -1,0 +1,24 @@
+"""web console speed: 未报告 sorted by unit walks people by (unit, id), then each one's instances by due
+
+Revision ID: webperf_1
+Revises: callouts_1
+Create Date: 2026-12-05 01:45:00
+"""
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = 'webperf_1'
+down_revision: str | None = 'callouts_1'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index('ix_person_unit_person', 'person', ['unit_id', 'id'], unique=False)
+    op.create_index('ix_instance_person_due', 'dutyinstance', ['person_id', 'due_at', 'id'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_instance_person_due', table_name='dutyinstance')
+    op.drop_index('ix_person_unit_person', table_name='person')
