@@ -26,9 +26,9 @@ run after a bulk load.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import html
 import re
-import asyncio
 import statistics
 import sys
 import tempfile
