@@ -151,11 +151,12 @@ def matrix() -> list[str]:
 NEXT = re.compile(r'href="(/overdue\?[^"]*after=[^"]*)"')
 
 
-async def time_matrix(http: aiohttp.ClientSession, url: str, repeat: int, backend: str) -> list:
+async def time_matrix(http: aiohttp.ClientSession, url: str, repeat: int, backend: str,
+                      match: list[str]) -> list:
     """(path, first, p50, p95) of every view of matrix(), and after each page 200 its pager's next
     link (a keyset page), slowest p95 first."""
     out = []
-    views = matrix()
+    views = [v for v in matrix() if all(part in v for part in match)]
     n = 0
     while n < len(views):
         path = views[n]
@@ -279,7 +280,7 @@ async def measure(backend: str, url: str, args, workdir: Path, marker: Path | No
             if args.pages:
                 pages = await time_pages(http, server.url, args.repeat)
             if args.matrix:
-                worst = await time_matrix(http, server.url, args.matrix_repeat, backend)
+                worst = await time_matrix(http, server.url, args.matrix_repeat, backend, args.match)
             if args.targets:
                 how, to_event, to_board = await board_latency(http, server.url, store, callout_id, targets)
     finally:
@@ -355,6 +356,7 @@ def main() -> int:
     p.add_argument("--no-pages", dest="pages", action="store_false", help="skip the fixed list of pages")
     p.add_argument("--matrix", action="store_true", help="also every 未报告 filter × sort × direction × page depth")
     p.add_argument("--matrix-repeat", type=int, default=5)
+    p.add_argument("--match", nargs="*", default=[], help="only the matrix views containing all of these")
     p.add_argument("--show-worst", type=int, default=12)
     return asyncio.run(main_async(p.parse_args()))
 

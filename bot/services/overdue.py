@@ -129,11 +129,12 @@ def unit_and_below(session: Session, unit_id: str) -> list[str]:
 
 
 def _conditions(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, ordered: bool = False) -> list:
-    """The filter as SQL conditions. `ordered` (a page, not the count): on SQLite, when the sort
-    follows an index of its own (by duty, person or period), the time conditions are written so
-    no index serves them (`coalesce(x, x)`), or SQLite reads a whole year through the due-time
-    index and sorts it instead of walking the sort's index and stopping after the page
-    (PostgreSQL's planner weighs both ways itself, and does worse with the hint)."""
+    """The filter as SQL conditions. `ordered` (a page walked along the sort's index, not the
+    count): on SQLite, when the sort follows an index of its own (by duty, person or period), the
+    time conditions are written so no index serves them (`coalesce(x, x)`), or SQLite reads a
+    whole year through the due-time index and sorts it instead of walking the sort's index and
+    stopping after the page (PostgreSQL's planner weighs both ways itself, and does worse with
+    the hint)."""
     conditions: list = []
     sqlite = session.get_bind().dialect.name == "sqlite"
     walk = ordered and sqlite and f.sort in ("duty", "person", "period")
@@ -180,9 +181,27 @@ ORDERS = {
 }
 
 
-def _order(f: Filter, backwards: bool = False) -> list:
+def _order(f: Filter, backwards: bool = False, *, sorted_here: bool = False) -> list:
+    """ORDER BY of the sort; `sorted_here`: as expressions no index gives, so SQLite reads the
+    filter's rows through the filter's own indexes and sorts them."""
     desc = f.desc != backwards
-    return [c.desc() if desc else c.asc() for c in ORDERS[f.sort]]
+    columns = [func.coalesce(c, c) if sorted_here else c for c in ORDERS[f.sort]]
+    return [c.desc() if desc else c.asc() for c in columns]
+
+
+# Walk the sort's index (stopping after the page) or read the filter's rows and sort them? A walk
+# reads about (rows skipped + a page) × (all instances / the filter's rows) index entries; a sort
+# reads the filter's rows once. SQLite follows the ORDER BY's index whatever the filter leaves
+# (a year's 30 excused rows sorted by unit: every person's instances, seconds), so it is told
+# which; PostgreSQL's planner weighs it itself from its statistics.
+SORT_BELOW = 1.0  # walk when skipped-and-shown × instances ≤ SORT_BELOW × filter rows²
+
+
+def _walks(session: Session, skip: int, per_page: int, total: int) -> bool:
+    if session.get_bind().dialect.name != "sqlite":
+        return True
+    instances = session.exec(select(func.max(DutyInstance.id))).one() or 0  # the table's size, from the key
+    return (skip + per_page) * instances <= SORT_BELOW * total * total
 
 
 def _select(session: Session, f: Filter, now: datetime, tz: ZoneInfo):
@@ -201,14 +220,16 @@ def count(session: Session, f: Filter, now: datetime, tz: ZoneInfo) -> int:
     return int(session.exec(query.where(*_conditions(session, f, now, tz))).one())
 
 
-def _ids(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, backwards: bool = False):
+def _ids(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, backwards: bool = False, walk: bool = True):
     """The ids of the filter's instances in the sort's order (reversed when `backwards`): only the
     instance table, and people when the filter or the sort needs them, so the rows a page skips
-    are read from indexes without the joins a page shows."""
+    are read from indexes without the joins a page shows. `walk`: along the sort's index (see
+    _walks), or the filter's rows sorted."""
     query = select(DutyInstance.id)
     if f.unit or f.sort == "unit":
         query = query.join(Person, Person.id == DutyInstance.person_id)
-    return query.where(*_conditions(session, f, now, tz, ordered=True)).order_by(*_order(f, backwards))
+    return (query.where(*_conditions(session, f, now, tz, ordered=walk))
+            .order_by(*_order(f, backwards, sorted_here=not walk)))
 
 
 def _beyond(columns, values, forward: bool):
@@ -218,7 +239,7 @@ def _beyond(columns, values, forward: bool):
 
 
 def _after(session: Session, f: Filter, now: datetime, tz: ZoneInfo, anchor: int, limit: int,
-           backwards: bool) -> list[int] | None:
+           backwards: bool, total: int) -> list[int] | None:
     """Keyset page: the ids of up to `limit` instances that follow instance `anchor` in the sort's
     order (precede it when `backwards`), found through the sort's index from the anchor's key on,
     however deep; None when there is no such instance."""
@@ -227,7 +248,7 @@ def _after(session: Session, f: Filter, now: datetime, tz: ZoneInfo, anchor: int
     if key is None:
         return None
     forward = f.desc == backwards  # ascending order read forwards, or descending read backwards
-    base = _ids(session, f, now, tz, backwards=backwards)
+    base = _ids(session, f, now, tz, backwards=backwards, walk=_walks(session, 0, limit, total))
     if f.sort != "unit":
         return list(session.exec(base.where(_beyond(ORDERS[f.sort], key, forward)).limit(limit)))
     # By unit, two index ranges (a row value spanning two tables is no index range): the rest of the
@@ -244,10 +265,14 @@ def _after(session: Session, f: Filter, now: datetime, tz: ZoneInfo, anchor: int
 
 def _at(session: Session, f: Filter, now: datetime, tz: ZoneInfo, offset: int, limit: int, total: int) -> list[int]:
     """The ids of rows [offset, offset + limit): a page in the back half is read from the end."""
+    if total == 0:
+        return []
     if offset > total // 2:
         start = max(total - offset - limit, 0)
-        return list(session.exec(_ids(session, f, now, tz, backwards=True).limit(total - offset - start).offset(start)))
-    return list(session.exec(_ids(session, f, now, tz).limit(limit).offset(offset)))
+        query = _ids(session, f, now, tz, backwards=True, walk=_walks(session, start, limit, total))
+        return list(session.exec(query.limit(total - offset - start).offset(start)))
+    query = _ids(session, f, now, tz, walk=_walks(session, offset, limit, total))
+    return list(session.exec(query.limit(limit).offset(offset)))
 
 
 def _rows_of(session: Session, f: Filter, ids: list[int]) -> list[Row]:
@@ -274,7 +299,7 @@ def page(session: Session, f: Filter, now: datetime, tz: ZoneInfo, number: int =
     ids = None
     if after is not None or before is not None:
         ids = _after(session, f, now, tz, after if after is not None else before, per_page,  # type: ignore[arg-type]
-                     backwards=after is None)
+                     backwards=after is None, total=total)
         if not ids:
             ids = None  # the anchor is gone or nothing follows it any more: by position
         elif after is None:
