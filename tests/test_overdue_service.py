@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func
 from sqlmodel import select
 
 from bot.services import dashboard, overdue
@@ -145,3 +146,45 @@ async def test_unit_sort_follows_a_person_who_moves(harness):
             at = overdue.page(s, f, NOW, TZ, at.page + 1, per_page=per, after=at.rows[-1].instance_id)
             walked += at.rows
         assert [r.instance_id for r in walked] == [r.instance_id for r in moved]
+
+
+async def test_period_totals_stay_exact_through_every_kind_of_change(harness):
+    """On PostgreSQL a period's total is summed from the counts the triggers keep (InstanceCount
+    and its deltas): after inserts, status changes (one row and many in one statement), a moved
+    due moment, deletes, and foldings, every period × status × kind total equals a COUNT."""
+    from sqlalchemy import delete, update
+
+    from bot.store.models import InstanceCountDelta
+
+    await harness.reconcile(NOW)
+
+    def check(s):
+        for period in ("2026", "2026-11", "2026-Q4", "2026-H2", "2025"):
+            for st in ("all", "unreported", "open", "missed", "done", "late", "excused"):
+                for kind in ("", "meeting", "inspection"):
+                    f = Filter(period=period, status=st, kind=kind)
+                    q = select(func.count()).select_from(DutyInstance).where(
+                        *overdue._conditions(s, f, NOW, TZ))
+                    assert overdue.count(s, f, NOW, TZ) == s.exec(q).one(), (period, st, kind)
+
+    with harness.session() as s:
+        check(s)
+        some = s.exec(select(DutyInstance.id).order_by(DutyInstance.id)).all()
+        assert len(some) > 10
+        s.exec(update(DutyInstance).where(DutyInstance.id == some[0]).values(status="done"))
+        s.exec(update(DutyInstance).where(DutyInstance.id.in_(some[1:6])).values(status="missed"))
+        s.exec(update(DutyInstance).where(DutyInstance.id == some[6]).values(due_at=NOW - timedelta(days=400)))
+        s.exec(update(DutyInstance).where(DutyInstance.id == some[7]).values(done_count=1))  # no count changes
+        s.exec(delete(DutyInstance).where(DutyInstance.id == some[8]))
+    with harness.session() as s:
+        check(s)
+        if harness.store.is_postgres:
+            assert s.exec(select(func.count()).select_from(InstanceCountDelta)).one() > 0
+            assert overdue.fold_counts(s) > 0
+    with harness.session() as s:
+        check(s)
+        if harness.store.is_postgres:
+            assert s.exec(select(func.count()).select_from(InstanceCountDelta)).one() == 0
+        s.exec(update(DutyInstance).where(DutyInstance.id == some[9]).values(status="excused"))
+        s.rollback()  # a change rolled back leaves its delta out too
+        check(s)

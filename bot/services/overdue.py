@@ -22,12 +22,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal, tuple_
+from sqlalchemy import func, literal, tuple_, union_all
 from sqlmodel import Session, select
 
 from bot.services import status, xlsx
 from bot.services.status import COLUMNS, Nudged, Row, to_row
-from bot.store.models import Duty, DutyInstance, Outbox, Person, Unit
+from bot.store.models import Duty, DutyInstance, InstanceCount, InstanceCountDelta, Outbox, Person, Unit
 from bot.texts import web as T
 from schedules import Schedule
 
@@ -214,10 +214,55 @@ def _select(session: Session, f: Filter, now: datetime, tz: ZoneInfo):
 
 
 def count(session: Session, f: Filter, now: datetime, tz: ZoneInfo) -> int:
+    counted = _from_counts(session, f, tz)
+    if counted is not None:
+        return counted
     query = select(func.count()).select_from(DutyInstance)
     if f.unit:
         query = query.join(Person, Person.id == DutyInstance.person_id)
     return int(session.exec(query.where(*_conditions(session, f, now, tz))).one())
+
+
+def _from_counts(session: Session, f: Filter, tz: ZoneInfo) -> int | None:
+    """The total of a period's filter from InstanceCount plus the deltas not folded in yet (exact:
+    both are written in the transactions that change instances), on PostgreSQL, where counting
+    a year's 1.52 M index entries took ≈ 110 ms. None when the filter is not one it can answer:
+    a unit (people move; a unit's rows are few) or the windows open now / overdue (moments)."""
+    if session.get_bind().dialect.name != "postgresql" or not f.period or f.unit or f.status == "overdue":
+        return None
+    start, end = period_range(f.period, tz)
+    parts = []
+    for table in (InstanceCount, InstanceCountDelta):
+        conditions = [table.due_at >= start, table.due_at < end]
+        if f.status == "unreported":
+            conditions.append(table.status.in_(["open", "missed"]))  # type: ignore[attr-defined]
+        elif f.status != "all":
+            conditions.append(table.status == f.status)
+        if f.kind:
+            conditions.append(table.duty_id.in_(select(Duty.id).where(Duty.kind == f.kind)))  # type: ignore[attr-defined]
+        parts.append(select(table.n.label("n")).where(*conditions))
+    both = union_all(*parts).subquery()
+    return int(session.exec(select(func.coalesce(func.sum(both.c.n), 0))).one())
+
+
+def fold_counts(session: Session) -> int:
+    """Fold InstanceCountDelta into InstanceCount (PostgreSQL; one statement, so a reader sees the
+    rows either as deltas or as counts, never both or neither); the number of deltas folded. The
+    console runs it every FOLD_EVERY seconds."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    from bot.store.db import serialize
+
+    serialize(session.connection(), "fold_counts")
+    moved = session.connection().exec_driver_sql("""
+        WITH moved AS (DELETE FROM instancecountdelta RETURNING due_at, duty_id, status, n),
+             folded AS (
+                 INSERT INTO instancecount (due_at, duty_id, status, n)
+                 SELECT due_at, duty_id, status, sum(n) FROM moved GROUP BY 1, 2, 3
+                 ON CONFLICT (due_at, duty_id, status) DO UPDATE SET n = instancecount.n + excluded.n)
+        SELECT count(*) FROM moved""").scalar_one()
+    session.connection().exec_driver_sql("DELETE FROM instancecount WHERE n = 0")
+    return int(moved)
 
 
 def _ids(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, backwards: bool = False, walk: bool = True):

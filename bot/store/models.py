@@ -120,6 +120,29 @@ class DutyInstance(SQLModel, table=True):
     closed_at: datetime | None = _dt()
 
 
+class InstanceCount(SQLModel, table=True):
+    """How many instances have each (due moment, duty, status): 未报告's exact total of a period
+    without counting a year's index entries (PostgreSQL only: triggers of migration webperf_2 add
+    a row to InstanceCountDelta for every change of an instance, in the changing transaction, and
+    bot/services/overdue.fold_counts folds those rows in here; on SQLite the table stays empty)."""
+
+    due_at: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    duty_id: str = Field(max_length=80, primary_key=True)
+    status: str = Field(max_length=20, primary_key=True)
+    n: int = 0
+
+
+class InstanceCountDelta(SQLModel, table=True):
+    """Changes to InstanceCount not folded in yet (+n / -n): appended, never updated in place, so
+    writers of different instances never wait on each other's count row."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    duty_id: str = Field(max_length=80)
+    status: str = Field(max_length=20)
+    n: int
+
+
 # ---------------------------------------------------------------------------------------------
 # What leaders sent, as received (inbox) and as proof (check-ins, evidence).
 # ---------------------------------------------------------------------------------------------
