@@ -105,6 +105,8 @@ class DutyInstance(SQLModel, table=True):
         Index("ix_instance_open_person", "status", "person_id", "closes_at", "opens_at"),
         # 未报告 sorted by unit: each person's instances by due, after ix_person_unit_person
         Index("ix_instance_person_due", "person_id", "due_at", "id"),
+        # 未报告 of the windows open now in one status: counted and sorted by due from the index alone
+        Index("ix_instance_status_closes", "status", "closes_at", "opens_at", "due_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     duty_id: str = Field(max_length=80)

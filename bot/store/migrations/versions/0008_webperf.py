@@ -1,4 +1,5 @@
-"""web console speed: 未报告 sorted by unit walks people by (unit, id), then each one's instances by due
+"""web console speed: 未报告 sorted by unit walks people by (unit, id), then each one's instances by due;
+the windows open now in one status read from (status, closes_at, opens_at, due_at)
 
 Revision ID: webperf_1
 Revises: callouts_1
@@ -17,8 +18,11 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_index('ix_person_unit_person', 'person', ['unit_id', 'id'], unique=False)
     op.create_index('ix_instance_person_due', 'dutyinstance', ['person_id', 'due_at', 'id'], unique=False)
+    op.create_index('ix_instance_status_closes', 'dutyinstance', ['status', 'closes_at', 'opens_at', 'due_at'],
+                    unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_instance_status_closes', table_name='dutyinstance')
     op.drop_index('ix_instance_person_due', table_name='dutyinstance')
     op.drop_index('ix_person_unit_person', table_name='person')
