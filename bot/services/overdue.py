@@ -189,17 +189,20 @@ def _order(f: Filter, backwards: bool = False, *, sorted_here: bool = False) -> 
     return [c.desc() if desc else c.asc() for c in columns]
 
 
-# Walk the sort's index (stopping after the page) or read the filter's rows and sort them? A walk
-# reads about (rows skipped + a page) × (all instances / the filter's rows) index entries; a sort
-# reads the filter's rows once. SQLite follows the ORDER BY's index whatever the filter leaves
-# (a year's 30 excused rows sorted by unit: every person's instances, seconds), so it is told
-# which; PostgreSQL's planner weighs it itself from its statistics.
-SORT_BELOW = 1.0  # walk when skipped-and-shown × instances ≤ SORT_BELOW × filter rows²
+# Walk the sort's index (stopping after the page) or read the filter's rows and sort them? Both
+# planners walk an index that gives the ORDER BY whatever the filter leaves (a year's 30 excused
+# rows sorted by unit: every person's instances, seconds; the windows open now sorted by due: the
+# whole year's due index before the first of them), so the query says which (_order's
+# sorted_here). By due or status within a period the walk is the period's index range: always.
+# By due or status over the windows open now: a walk only over open rows (the open ones are the
+# current and future windows; done ones are mostly past). Otherwise a walk reads about (rows
+# skipped + a page) × (all instances / the filter's rows) entries, a sort the filter's rows once.
+SORT_BELOW = 0.1  # walk when skipped-and-shown × instances ≤ SORT_BELOW × filter rows²
 
 
-def _walks(session: Session, skip: int, per_page: int, total: int) -> bool:
-    if session.get_bind().dialect.name != "sqlite":
-        return True
+def _walks(session: Session, f: Filter, skip: int, per_page: int, total: int) -> bool:
+    if f.sort in ("due", "status"):
+        return bool(f.period) or f.status in ("open", "unreported", "overdue")
     instances = session.exec(select(func.max(DutyInstance.id))).one() or 0  # the table's size, from the key
     return (skip + per_page) * instances <= SORT_BELOW * total * total
 
@@ -293,7 +296,7 @@ def _after(session: Session, f: Filter, now: datetime, tz: ZoneInfo, anchor: int
     if key is None:
         return None
     forward = f.desc == backwards  # ascending order read forwards, or descending read backwards
-    base = _ids(session, f, now, tz, backwards=backwards, walk=_walks(session, 0, limit, total))
+    base = _ids(session, f, now, tz, backwards=backwards, walk=_walks(session, f, 0, limit, total))
     if f.sort != "unit":
         return list(session.exec(base.where(_beyond(ORDERS[f.sort], key, forward)).limit(limit)))
     # By unit, two index ranges (a row value spanning two tables is no index range): the rest of the
@@ -314,9 +317,9 @@ def _at(session: Session, f: Filter, now: datetime, tz: ZoneInfo, offset: int, l
         return []
     if offset > total // 2:
         start = max(total - offset - limit, 0)
-        query = _ids(session, f, now, tz, backwards=True, walk=_walks(session, start, limit, total))
+        query = _ids(session, f, now, tz, backwards=True, walk=_walks(session, f, start, limit, total))
         return list(session.exec(query.limit(total - offset - start).offset(start)))
-    query = _ids(session, f, now, tz, walk=_walks(session, offset, limit, total))
+    query = _ids(session, f, now, tz, walk=_walks(session, f, offset, limit, total))
     return list(session.exec(query.limit(limit).offset(offset)))
 
 

@@ -95,8 +95,8 @@ class DutyInstance(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("duty_id", "person_id", "period_key"),
         Index("ix_instance_status_due", "status", "due_at", "id"),  # id: pages in a stable order, read in order
-        Index("ix_instance_period", "period_key", "status"),
-        Index("ix_instance_person", "person_id", "status"),
+        Index("ix_instance_period", "period_key", "status", "id"),  # id: 未报告's pages in a stable order
+        Index("ix_instance_person", "person_id", "status", "id"),
         Index("ix_instance_closes", "closes_at", "opens_at"),  # "current periods": windows containing now
         Index("ix_instance_due", "due_at", "id"),  # the web's 未报告 by period (any status), by due
         Index("ix_instance_status_duty_due", "status", "duty_id", "due_at"),  # 未报告 by status and kind, counted
