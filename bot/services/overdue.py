@@ -193,16 +193,17 @@ def _order(f: Filter, backwards: bool = False, *, sorted_here: bool = False) -> 
 # planners walk an index that gives the ORDER BY whatever the filter leaves (a year's 30 excused
 # rows sorted by unit: every person's instances, seconds; the windows open now sorted by due: the
 # whole year's due index before the first of them), so the query says which (_order's
-# sorted_here). By due or status within a period the walk is the period's index range: always.
-# By due or status over the windows open now: a walk only over open rows (the open ones are the
-# current and future windows; done ones are mostly past). Otherwise a walk reads about (rows
-# skipped + a page) × (all instances / the filter's rows) entries, a sort the filter's rows once.
+# sorted_here). By due or status over the windows open now: never, except over open rows (the open
+# ones are the current and future windows; done ones are mostly past). Otherwise a walk reads about
+# (rows skipped + a page) × (all instances / the filter's rows) entries, a sort the filter's rows
+# once (within a period by due the walk is the period's index range, and the filter's rows are
+# most of it unless a unit or kind thins them).
 SORT_BELOW = 0.1  # walk when skipped-and-shown × instances ≤ SORT_BELOW × filter rows²
 
 
 def _walks(session: Session, f: Filter, skip: int, per_page: int, total: int) -> bool:
-    if f.sort in ("due", "status"):
-        return bool(f.period) or f.status in ("open", "unreported", "overdue")
+    if f.sort in ("due", "status") and not (f.period or f.status in ("open", "unreported", "overdue")):
+        return False
     instances = session.exec(select(func.max(DutyInstance.id))).one() or 0  # the table's size, from the key
     return (skip + per_page) * instances <= SORT_BELOW * total * total
 
