@@ -197,12 +197,15 @@ def _order(f: Filter, backwards: bool = False, *, sorted_here: bool = False) -> 
 # ones are the current and future windows; done ones are mostly past). Otherwise a walk reads about
 # (rows skipped + a page) × (all instances / the filter's rows) entries, a sort the filter's rows
 # once (within a period by due the walk is the period's index range, and the filter's rows are
-# most of it unless a unit or kind thins them).
-SORT_BELOW = 0.1  # walk when skipped-and-shown × instances ≤ SORT_BELOW × filter rows²
+# most of it unless a unit or kind thins them). By duty with a kind: the kind's rows are a few
+# stretches of the duty index, not spread over it: sorted.
+SORT_BELOW = 1.0  # walk when skipped-and-shown × instances ≤ SORT_BELOW × filter rows²
 
 
 def _walks(session: Session, f: Filter, skip: int, per_page: int, total: int) -> bool:
     if f.sort in ("due", "status") and not (f.period or f.status in ("open", "unreported", "overdue")):
+        return False
+    if f.sort == "duty" and f.kind:  # the kind's duties are a few stretches of the duty index, not spread
         return False
     instances = session.exec(select(func.max(DutyInstance.id))).one() or 0  # the table's size, from the key
     return (skip + per_page) * instances <= SORT_BELOW * total * total

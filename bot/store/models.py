@@ -97,7 +97,9 @@ class DutyInstance(SQLModel, table=True):
         Index("ix_instance_status_due", "status", "due_at", "id"),  # id: pages in a stable order, read in order
         Index("ix_instance_period", "period_key", "status", "id"),  # id: 未报告's pages in a stable order
         Index("ix_instance_person", "person_id", "status", "id"),
-        Index("ix_instance_closes", "closes_at", "opens_at"),  # "current periods": windows containing now
+        # "current periods": windows containing now; with status, due and id, 未报告 of the windows
+        # open now is counted and sorted by due or status from this index alone
+        Index("ix_instance_closes", "closes_at", "opens_at", "status", "due_at", "id"),
         Index("ix_instance_due", "due_at", "id"),  # the web's 未报告 by period (any status), by due
         Index("ix_instance_status_duty_due", "status", "duty_id", "due_at"),  # 未报告 by status and kind, counted
         # "not reported" counts per unit: for each person, its open instances counted from the
