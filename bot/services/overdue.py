@@ -284,10 +284,12 @@ def _ids(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, backwards:
             .order_by(*_order(f, backwards, sorted_here=not walk)))
 
 
-def _beyond(columns, values, forward: bool):
-    """(columns) > (values) as one row-value comparison (< going the other way): an index range."""
+def _beyond(columns, values, forward: bool, walk: bool = True):
+    """(columns) > (values) as one row-value comparison (< going the other way): an index range,
+    or (not `walk`) a plain filter on the rows the filter's own indexes give, to be sorted."""
     bound = tuple_(*[literal(v, c.type) for c, v in zip(columns, values, strict=True)])
-    return tuple_(*columns) > bound if forward else tuple_(*columns) < bound
+    row = tuple_(*columns) if walk else tuple_(*[func.coalesce(c, c) for c in columns])
+    return row > bound if forward else row < bound
 
 
 def _after(session: Session, f: Filter, now: datetime, tz: ZoneInfo, anchor: int, limit: int,
@@ -300,17 +302,18 @@ def _after(session: Session, f: Filter, now: datetime, tz: ZoneInfo, anchor: int
     if key is None:
         return None
     forward = f.desc == backwards  # ascending order read forwards, or descending read backwards
-    base = _ids(session, f, now, tz, backwards=backwards, walk=_walks(session, f, 0, limit, total))
+    walk = _walks(session, f, 0, limit, total)
+    base = _ids(session, f, now, tz, backwards=backwards, walk=walk)
     if f.sort != "unit":
-        return list(session.exec(base.where(_beyond(ORDERS[f.sort], key, forward)).limit(limit)))
+        return list(session.exec(base.where(_beyond(ORDERS[f.sort], key, forward, walk)).limit(limit)))
     # By unit, two index ranges (a row value spanning two tables is no index range): the rest of the
     # anchor's person, then the people after them.
     unit_id, person_id, due_at, iid = key
     out = list(session.exec(base.where(Person.id == person_id,
-                                       _beyond((DutyInstance.due_at, DutyInstance.id), (due_at, iid), forward))
+                                       _beyond((DutyInstance.due_at, DutyInstance.id), (due_at, iid), forward, walk))
                             .limit(limit)))
     if len(out) < limit:
-        rest = base.where(_beyond((Person.unit_id, Person.id), (unit_id, person_id), forward))
+        rest = base.where(_beyond((Person.unit_id, Person.id), (unit_id, person_id), forward, walk))
         out += session.exec(rest.limit(limit - len(out)))
     return out
 
