@@ -137,7 +137,11 @@ def _conditions(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, ord
     the hint)."""
     conditions: list = []
     sqlite = session.get_bind().dialect.name == "sqlite"
-    walk = ordered and sqlite and f.sort in ("duty", "person", "period")
+    walk = ordered and sqlite and f.sort in ("duty", "person", "period", "unit")
+    # By unit the walk starts from people: the instance's status may not serve either (with its
+    # statistics SQLite reads a half-year's done rows by status and sorts them, 0.4 s, instead).
+    status_column = func.coalesce(DutyInstance.status, DutyInstance.status) if walk and f.sort == "unit" \
+        else DutyInstance.status
 
     def t(column):
         return func.coalesce(column, column) if walk else column
@@ -150,13 +154,13 @@ def _conditions(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, ord
     if f.status == "unreported" and not f.period:
         # A window that contains now cannot be missed yet: open alone lets ix_instance_status_due
         # serve both the count and the order by due.
-        conditions.append(DutyInstance.status == "open")
+        conditions.append(status_column == "open")
     elif f.status == "unreported":
-        conditions.append(DutyInstance.status.in_(["open", "missed"]))  # type: ignore[attr-defined]
+        conditions.append(status_column.in_(["open", "missed"]))  # type: ignore[attr-defined]
     elif f.status == "overdue":
-        conditions += [DutyInstance.status == "open", DutyInstance.due_at < now]
+        conditions += [status_column == "open", DutyInstance.due_at < now]
     elif f.status != "all":
-        conditions.append(DutyInstance.status == f.status)
+        conditions.append(status_column == f.status)
     if f.unit:
         conditions.append(Person.unit_id.in_(unit_and_below(session, f.unit)))  # type: ignore[attr-defined]
     if f.kind:  # by duty id, so counting needs no join (the catalogue has a few hundred duties)
