@@ -8,8 +8,8 @@ The world is bench/report.py's (`populate`: 100 units, P people × 152 instances
 evidence, a chained ledger), "now" is its 2026-12-15 10:00 Shanghai. The console runs in this
 process (bot/web/app.py's WebServer, as `dutybot run` serves it) and is asked over real HTTP by
 an aiohttp client signed in as an office member. Per page: the first request (cold; it also fills
-the 30-second 总览 and 10-minute 排名 caches), then --repeat timed requests: p50 and p95 in
-milliseconds, and the response size.
+the 30-second 总览 cache), then --repeat timed requests: p50 and p95 in milliseconds, and the
+response size.
 
 Goals (issue 9): /overdue p95 < 150 ms on PostgreSQL and < 300 ms on SQLite at 10,000 people and
 1.5 M instances, for any filter; a 收到 shows on an open board within 200 ms p99.
@@ -20,13 +20,22 @@ until the board shows it: with a server-sent-events board (/callouts/{id}/events
 arrives and until the fragment the page then fetches has come back; with a polled board
 (/callouts/{id}/status?v=) until the status answers with a new version (asked every 20 ms). The
 bench finds which of the two the build has. PostgreSQL gets the VACUUM ANALYZE autovacuum would
-run after a bulk load.
+run after a bulk load. 排名's default quarters are computed in the
+background when the console starts: the bench says how long that took and then times the pages.
+
+    --world DIR [--pg-db NAME]   build the world once and reuse it (SQLite in DIR, PostgreSQL in
+                                 the database NAME, created beforehand)
+    --matrix [--match S ...]     未报告 over every period × status × sort × direction × depth (first
+                                 page, page 200 and the pager's next link after it, the last page)
+                                 and unit / kind filters: the slowest p95 per backend
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import html
+import re
 import statistics
 import sys
 import tempfile
@@ -37,6 +46,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
+from sqlalchemy import func  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlmodel import select  # noqa: E402
 
 from bench.report import DEFAULT_PG, NOW, populate, scratch_database  # noqa: E402
 from bot import clock  # noqa: E402
@@ -44,9 +56,10 @@ from bot.config import Settings  # noqa: E402
 from bot.services import signin  # noqa: E402
 from bot.services.callouts import answers  # noqa: E402
 from bot.store import Store  # noqa: E402
-from bot.store.models import Callout, CalloutTarget, Person  # noqa: E402
+from bot.store.models import Callout, CalloutTarget, DutyInstance, Person  # noqa: E402
 from bot.telegram.context import BotContext  # noqa: E402
 from bot.web.app import WebServer  # noqa: E402
+from bot.web.views.rank import RANKINGS  # noqa: E402
 from schedules import Schedule, load_catalog  # noqa: E402
 
 PAGES = [
@@ -120,6 +133,64 @@ async def time_pages(http: aiohttp.ClientSession, url: str, repeat: int) -> list
     return out
 
 
+PERIODS = ("", "2026-12", "2026-11", "2026-Q3", "2026-H2", "2026")
+STATUSES = ("unreported", "overdue", "open", "missed", "late", "done", "excused", "all")
+SORTS = ("due", "person", "unit", "duty", "period", "status")
+
+
+def matrix() -> list[str]:
+    """未报告 views: every period × status × sort × direction on the first page, page 200 and the last
+    page (page=99999 is answered with the last); every period × sort × direction for one unit and for
+    one kind (all statuses), and the two together."""
+    out = []
+    for period in PERIODS:
+        for sort in SORTS:
+            for desc in ("", "1"):
+                base = {"period": period, "sort": sort, "desc": desc}
+                for st in STATUSES:
+                    for page in ("", "200", "99999"):
+                        out.append({**base, "status": st, "page": page})
+                for extra in ({"unit": "U007"}, {"kind": "inspection"}, {"unit": "U007", "kind": "meeting"}):
+                    out.append({**base, "status": "all", **extra})
+                    out.append({**base, "status": "unreported", "page": "99999", **extra})
+    return ["/overdue?" + "&".join(f"{k}={v}" for k, v in q.items() if v) for q in out]
+
+
+GOALS = {"sqlite": 300, "postgresql": 150}  # 未报告 p95, ms (issue 9)
+NEXT = re.compile(r'href="(/overdue\?[^"]*after=[^"]*)"')
+
+
+async def time_matrix(http: aiohttp.ClientSession, url: str, repeat: int, backend: str,
+                      match: list[str]) -> list:
+    """(path, first, p50, p95) of every view of matrix(), and after each page 200 its pager's next
+    link (a keyset page), slowest p95 first."""
+    out = []
+    views = [v for v in matrix() if all(part in v for part in match)]
+    n = 0
+    while n < len(views):
+        path = views[n]
+        n += 1
+        times = []
+        for _ in range(repeat + 1):
+            t0 = time.perf_counter()
+            async with http.get(url + path) as r:
+                body = await r.text()
+                if r.status != 200:
+                    raise SystemExit(f"{path}: HTTP {r.status}")
+            times.append((time.perf_counter() - t0) * 1000)
+        following = NEXT.search(body)
+        if "page=200" in path and following:  # the pager's own next link: a keyset page that deep
+            views.insert(n, html.unescape(following[1]))
+        out.append((path, times[0], statistics.median(times[1:]), pct(times[1:], 0.95)))
+        if n % 100 == 0:
+            worst = max(out, key=lambda x: x[3])
+            print(f"  [{backend}] matrix {n}/{len(views)}; worst p95 so far {worst[3]:.0f} ms {worst[0]}", flush=True)
+    out.sort(key=lambda x: -x[3])
+    for path, first, p50, p95 in out[:12]:
+        print(f"  {p95:7.1f} ms p95 (first {first:.0f}, p50 {p50:.0f})  {path}", flush=True)
+    return out
+
+
 def answer(store: Store, target_id: int, person_id: str) -> None:
     with store.session() as s:
         answers.ack(s, target_id, person_id, clock.now())
@@ -181,26 +252,52 @@ async def polled_latency(http: aiohttp.ClientSession, url: str, store: Store, ca
     return to_change, to_board
 
 
-async def measure(backend: str, url: str, args, workdir: Path) -> dict:
-    data_dir = workdir / "data"
-    print(f"[{backend}] loading {args.people:,} people …", flush=True)
-    store = Store(url)
-    counts, load_s = populate(store, args.people, 0.0, data_dir)
+def load_world(backend: str, url: str, args, data_dir: Path, marker: Path | None) -> tuple[Store, int]:
+    """The bench world: built here, or (--world, with its marker file) the one an earlier run left."""
+    if marker is not None and marker.exists():
+        store = Store(url)  # migrations added since it was built run here
+        with store.session() as s:
+            instances = int(s.exec(select(func.count()).select_from(DutyInstance)).one())
+        print(f"[{backend}] reusing the world of {marker.parent} ({instances:,} instances)", flush=True)
+    else:
+        print(f"[{backend}] loading {args.people:,} people …", flush=True)
+        store = Store(url)
+        counts, load_s = populate(store, args.people, 0.0, data_dir)
+        instances = counts.instances
+        print(f"[{backend}] {instances:,} instances loaded in {load_s:.0f} s", flush=True)
     if store.is_postgres:  # what autovacuum does after a bulk load: visibility map for index-only scans
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE dutyinstance")
-    print(f"[{backend}] {counts.instances:,} instances loaded in {load_s:.0f} s", flush=True)
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    if marker is not None:
+        marker.write_text(f"{args.people}\n")
+    return store, instances
+
+
+async def measure(backend: str, url: str, args, workdir: Path, marker: Path | None = None) -> dict:
+    data_dir = workdir / "data"
+    store, instances = load_world(backend, url, args, data_dir, marker)
     catalog = load_catalog(ROOT / "duties.yaml")
     settings = Settings(database_url=url, data_dir=data_dir)
     ctx = BotContext(settings, store, catalog, Schedule(catalog))
     server = WebServer(ctx, "127.0.0.1:0")
+    t0 = time.perf_counter()
     await server.start()
+    rankings = server.app[RANKINGS]  # 排名 is computed in the background from the start: how long
+    while not all(q in rankings.kept for q in rankings.defaults()):
+        await asyncio.sleep(0.05)
+    print(f"[{backend}] 排名's default quarters {rankings.defaults()} computed in the background "
+          f"{time.perf_counter() - t0:.1f} s after the start", flush=True)
     sid = office_session(store)
     callout_id, targets = make_callout(store, args.targets)
+    how, to_event, to_board, pages, worst = "none", [], [], [], []
     try:
         async with aiohttp.ClientSession(cookies={"dutybot_session": sid}) as http:
-            pages = await time_pages(http, server.url, args.repeat)
-            how, to_event, to_board = await board_latency(http, server.url, store, callout_id, targets)
+            if args.pages:
+                pages = await time_pages(http, server.url, args.repeat)
+            if args.matrix:
+                worst = await time_matrix(http, server.url, args.matrix_repeat, backend, args.match)
+            if args.targets:
+                how, to_event, to_board = await board_latency(http, server.url, store, callout_id, targets)
     finally:
         await server.stop()
         store.dispose()
@@ -211,14 +308,24 @@ async def measure(backend: str, url: str, args, workdir: Path) -> dict:
               f"  p99 {pct(to_board, .99):.0f} ms", flush=True)
     else:
         print("  收到 → board: no board in this build (/callouts/{id}/events or /status)", flush=True)
-    return {"backend": backend, "instances": counts.instances, "pages": pages, "event": to_event, "board": to_board,
-            "how": how}
+    return {"backend": backend, "instances": instances, "pages": pages, "event": to_event, "board": to_board,
+            "how": how, "worst": worst}
 
 
 def table(results: list[dict], args) -> str:
     lines = [f"people {args.people:,}, instances {results[0]['instances']:,}, repeat {args.repeat}", "",
              "| page | " + " | ".join(f"{r['backend']} first; p50 / p95 ms" for r in results) + " |",
              "|---|" + "---|" * len(results)]
+    for r in results:
+        if r["worst"]:
+            goal = GOALS[r["backend"]]
+            over = sum(1 for *_x, p95 in r["worst"] if p95 >= goal)
+            lines[1:1] = ["", f"{r['backend']}: 未报告 matrix, {len(r['worst'])} views × {args.matrix_repeat}; "
+                          f"{over} with p95 ≥ the goal's {goal} ms; the slowest by p95 (first; p50 / p95 ms):", ""]
+            at = 4
+            for path, first, p50, p95 in r["worst"][:args.show_worst]:
+                lines.insert(at, f"    {p95:6.0f}  ({first:.0f}; {p50:.0f})  {path}")
+                at += 1
     for i, (label, *_rest) in enumerate(results[0]["pages"]):
         cells = [f"{r['pages'][i][5]:.0f}; {r['pages'][i][1]:.0f} / {r['pages'][i][2]:.0f}" for r in results]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
@@ -233,6 +340,15 @@ async def main_async(args) -> int:
     clock.shift_to(NOW)
     results = []
     for backend in args.backends:
+        if args.world:  # built once, kept for the next run (SQLite file; PostgreSQL database --pg-db)
+            workdir = Path(args.world) / backend
+            workdir.mkdir(parents=True, exist_ok=True)
+            if backend == "sqlite":
+                url = f"sqlite:///{workdir}/bench.db"
+            else:
+                url = make_url(args.pg_url).set(database=args.pg_db).render_as_string(hide_password=False)
+            results.append(await measure(backend, url, args, workdir, workdir / f"built-{args.people}"))
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             url, drop = scratch_database(backend, Path(tmp), args.pg_url)
             try:
@@ -251,6 +367,14 @@ def main() -> int:
     p.add_argument("--targets", type=int, default=100, help="board rounds (one 收到 each)")
     p.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     p.add_argument("--pg-url", default=DEFAULT_PG)
+    p.add_argument("--world", help="keep the built world in this directory (SQLite) and database --pg-db "
+                   "(PostgreSQL, created beforehand) and reuse it on the next run")
+    p.add_argument("--pg-db", default="bench_web", help="with --world: the PostgreSQL database of the world")
+    p.add_argument("--no-pages", dest="pages", action="store_false", help="skip the fixed list of pages")
+    p.add_argument("--matrix", action="store_true", help="also every 未报告 filter × sort × direction × page depth")
+    p.add_argument("--matrix-repeat", type=int, default=5)
+    p.add_argument("--match", nargs="*", default=[], help="only the matrix views containing all of these")
+    p.add_argument("--show-worst", type=int, default=12)
     return asyncio.run(main_async(p.parse_args()))
 
 

@@ -3,10 +3,12 @@ sort, pages, counts, nudges and refusals of bad values."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func
 from sqlmodel import select
 
 from bot.services import dashboard, overdue
@@ -83,3 +85,107 @@ async def test_nudge_one_row_and_the_filter(harness):
         assert everyone.unbound == sum(1 for r in rows if r.telegram_id is None)
         states = overdue.nudged_today(s, [r.instance_id for r in mine], NOW, TZ)
         assert set(states) == {r.instance_id for r in mine}
+
+
+def _key(r, sort: str):
+    return {"due": (r.due_at, r.instance_id), "person": (r.person_id, r.status, r.instance_id),
+            "unit": (r.unit_id, r.person_id, r.due_at, r.instance_id), "duty": (r.duty_id, r.person_id, r.period),
+            "period": (r.period, r.status, r.instance_id), "status": (r.status, r.due_at, r.instance_id)}[sort]
+
+
+async def test_keyset_and_numbered_pages_match_the_whole_list(harness):
+    """Every sort and direction: the pager's keyset pages (after= the last row, before= the first)
+    and pages asked for by number (the back half read from the end) give the whole list's rows."""
+    await harness.reconcile(NOW)
+    with harness.session() as s:
+        for (period, st), sort, desc in itertools.product((("2026", "all"), ("", "all"), ("", "unreported")),
+                                                          overdue.SORTS, (False, True)):
+            f = Filter(period=period, status=st, sort=sort, desc=desc)
+            whole = [r.instance_id for r in overdue.page(s, f, NOW, TZ, per_page=100_000).rows]
+            keys = [_key(r, sort) for r in overdue.page(s, f, NOW, TZ, per_page=100_000).rows]
+            assert keys == sorted(keys, reverse=desc), (sort, desc)
+            per = 7
+            pages = -(-len(whole) // per)
+            assert pages >= 4 or period == ""
+            by_number = [overdue.page(s, f, NOW, TZ, n, per_page=per) for n in range(1, pages + 1)]
+            assert [r.instance_id for p in by_number for r in p.rows] == whole, (sort, desc)
+            forward, at = [], overdue.page(s, f, NOW, TZ, 1, per_page=per)
+            forward += at.rows
+            for n in range(2, pages + 1):
+                at = overdue.page(s, f, NOW, TZ, n, per_page=per, after=at.rows[-1].instance_id)
+                forward += at.rows
+            assert [r.instance_id for r in forward] == whole, (sort, desc)
+            backward, at = [], overdue.page(s, f, NOW, TZ, pages, per_page=per)
+            backward = at.rows + backward
+            for n in range(pages - 1, 0, -1):
+                at = overdue.page(s, f, NOW, TZ, n, per_page=per, before=at.rows[0].instance_id)
+                backward = at.rows + backward
+            assert [r.instance_id for r in backward] == whole, (sort, desc)
+        # an anchor that does not exist: the page by its number
+        f = Filter(period="2026", status="all")
+        assert overdue.page(s, f, NOW, TZ, 2, per_page=7, after=10**9).rows == overdue.page(s, f, NOW, TZ, 2, per_page=7).rows
+
+
+async def test_unit_sort_follows_a_person_who_moves(harness):
+    """The unit sort is the person's unit now: after a move (as a catalogue sync writes it), the
+    person's rows sort, and page by keyset, under the new unit."""
+    await harness.reconcile(NOW)
+    f = Filter(period="2026", status="all", sort="unit")
+    with harness.session() as s:
+        rows = overdue.page(s, f, NOW, TZ, per_page=100_000).rows
+        units = sorted({r.unit_id for r in rows})
+        assert len({r.person_id for r in rows}) >= 2
+        mover = rows[0].person_id
+        s.get(Person, mover).unit_id = units[-1] + "~"  # a unit sorting after every other
+        s.commit()
+        moved = overdue.page(s, f, NOW, TZ, per_page=100_000).rows
+        assert moved[-1].person_id == mover and moved[0].person_id != mover
+        assert [_key(r, "unit") for r in moved] == sorted(_key(r, "unit") for r in moved)
+        per, walked, at = 5, [], overdue.page(s, f, NOW, TZ, 1, per_page=5)
+        walked += at.rows
+        while len(walked) < len(moved):
+            at = overdue.page(s, f, NOW, TZ, at.page + 1, per_page=per, after=at.rows[-1].instance_id)
+            walked += at.rows
+        assert [r.instance_id for r in walked] == [r.instance_id for r in moved]
+
+
+async def test_period_totals_stay_exact_through_every_kind_of_change(harness):
+    """On PostgreSQL a period's total is summed from the counts the triggers keep (InstanceCount
+    and its deltas): after inserts, status changes (one row and many in one statement), a moved
+    due moment, deletes, and foldings, every period × status × kind total equals a COUNT."""
+    from sqlalchemy import delete, update
+
+    from bot.store.models import InstanceCountDelta
+
+    await harness.reconcile(NOW)
+
+    def check(s):
+        for period in ("2026", "2026-11", "2026-Q4", "2026-H2", "2025"):
+            for st in ("all", "unreported", "open", "missed", "done", "late", "excused"):
+                for kind in ("", "meeting", "inspection"):
+                    f = Filter(period=period, status=st, kind=kind)
+                    q = select(func.count()).select_from(DutyInstance).where(
+                        *overdue._conditions(s, f, NOW, TZ))
+                    assert overdue.count(s, f, NOW, TZ) == s.exec(q).one(), (period, st, kind)
+
+    with harness.session() as s:
+        check(s)
+        some = s.exec(select(DutyInstance.id).order_by(DutyInstance.id)).all()
+        assert len(some) > 10
+        s.exec(update(DutyInstance).where(DutyInstance.id == some[0]).values(status="done"))
+        s.exec(update(DutyInstance).where(DutyInstance.id.in_(some[1:6])).values(status="missed"))
+        s.exec(update(DutyInstance).where(DutyInstance.id == some[6]).values(due_at=NOW - timedelta(days=400)))
+        s.exec(update(DutyInstance).where(DutyInstance.id == some[7]).values(done_count=1))  # no count changes
+        s.exec(delete(DutyInstance).where(DutyInstance.id == some[8]))
+    with harness.session() as s:
+        check(s)
+        if harness.store.is_postgres:
+            assert s.exec(select(func.count()).select_from(InstanceCountDelta)).one() > 0
+            assert overdue.fold_counts(s) > 0
+    with harness.session() as s:
+        check(s)
+        if harness.store.is_postgres:
+            assert s.exec(select(func.count()).select_from(InstanceCountDelta)).one() == 0
+        s.exec(update(DutyInstance).where(DutyInstance.id == some[9]).values(status="excused"))
+        s.rollback()  # a change rolled back leaves its delta out too
+        check(s)

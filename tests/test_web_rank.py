@@ -26,6 +26,10 @@ async def test_ranking_with_steps_and_history(web, page):
     await web.sign_in(page, "孙丽")
     await page.goto(web.url + "/rank?quarter=2026-Q3")
     await page.get_by_role("heading", name="2026年第三季度").wait_for()
+    # the console computed the ranking when it started, before these instances: the kept figures
+    # until the background recomputes them, or now on 立即重算
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="立即重算").click()
     last = page.get_by_role("row").filter(has_text="规划建设部").first
     for text in ("后2位", "2 个季度", "约谈（分管负责人）", "李卫东"):
         await last.get_by_text(text).wait_for()
@@ -42,3 +46,40 @@ async def test_ranking_with_steps_and_history(web, page):
     await page.get_by_role("row").filter(has_text="规划建设部").first.get_by_text("通报批评").wait_for()
     response = await page.goto(web.url + "/rank?quarter=2026-Q5")
     assert response.status == 400 and "季度“2026-Q5”无效" in await page.content()
+
+
+async def test_rankings_are_computed_in_the_background(web_all):
+    """Nobody waits for a ranking: the default quarters are computed when the console starts; a
+    kept page older than KEEP is shown while the background recomputes it; 立即重算 recomputes now."""
+    import time
+
+    from support.harness import eventually
+
+    from bot import clock
+    from bot.services import assessment
+    from bot.web.views import rank
+
+    rankings = web_all.server.app[rank.RANKINGS]
+    defaults = rankings.defaults()
+    await eventually(lambda: all(q in rankings.kept for q in defaults), 30, "the default quarters computed")
+    latest = defaults[0]
+    _, computed, before = rankings.kept[latest]
+    assert not before[0].units  # nothing due yet in that quarter
+    start, _ = assessment.quarter_bounds(latest)
+    h = web_all.harness
+    with h.session() as s:
+        for name, outcome in OUTCOMES.items():
+            add_instance(s, web_all.person_id(name), h.catalog.duties[0].id, at(start.year, start.month, 15), outcome)
+    shown_at, shown = await rankings.get(latest)  # kept and fresh enough: the page as computed
+    assert shown is before and shown_at == computed
+    rankings.kept[latest] = (time.monotonic() - rank.KEEP - 1, computed, before)  # KEEP has passed
+    shown_at, shown = await rankings.get(latest)
+    assert shown is before  # still no wait: the kept page, and a recomputation started
+    await eventually(lambda: rankings.kept[latest][2] is not before, 30, "the background recomputation")
+    assert rankings.kept[latest][2][0].units
+    with h.session() as s:
+        add_instance(s, web_all.person_id("林芳"), h.catalog.duties[0].id, at(start.year, start.month, 16), "missed")
+    counted = sum(u.tally.missed for u in rankings.kept[latest][2][0].units)
+    _, now_shown = await rankings.compute(latest, fresh=True)
+    assert sum(u.tally.missed for u in now_shown[0].units) == counted + 1
+    assert clock.now() >= rankings.kept[latest][1]

@@ -172,6 +172,29 @@ class Summary:
         return tally.rate(self.weights)
 
 
+def unit_summary(session: Session, start: date, end: date, now: datetime, *, tz: ZoneInfo = SHANGHAI,
+                 weights: Weights | None = None, unit_ids: Iterable[str] | None = None) -> Summary:
+    """Tallies per unit (and the total) of the instances due in [start, end]: what a ranking needs,
+    grouped by the database per unit (a few hundred rows back instead of one per person and kind:
+    at 10,000 people most of summarize's time is Python adding those up).
+
+    A person counts for the unit they belong to now (Person.unit_id), as in summarize."""
+    lo, hi = utc_bounds(start, end, tz)
+    status = status_expr(now).label("eff")
+    query = (select(Person.unit_id, status, func.count().label("n"))
+             .join(Person, Person.id == DutyInstance.person_id)
+             .where(DutyInstance.due_at >= lo, DutyInstance.due_at < hi)
+             .group_by(Person.unit_id, status))
+    if unit_ids is not None:
+        query = query.where(Person.unit_id.in_(list(unit_ids)))  # type: ignore[attr-defined]
+    out = Summary(start, end, now, weights or DefaultWeights())
+    out.unit_name = dict(session.exec(select(Unit.id, Unit.name)).all())
+    for unit, eff, n in session.exec(query):
+        out.by_unit.setdefault(unit, Tally()).add(eff, n)
+        out.total.add(eff, n)
+    return out
+
+
 def summarize(session: Session, start: date, end: date, now: datetime, *, tz: ZoneInfo = SHANGHAI,
               weights: Weights | None = None, person_id: str | None = None,
               unit_ids: Iterable[str] | None = None) -> Summary:
@@ -301,7 +324,7 @@ def rank_quarter(session: Session, quarter: str, now: datetime, *, tz: ZoneInfo 
     def places(key: str) -> tuple[list[UnitRank], list[tuple[str, str]], Summary]:
         if key not in cache:
             first, last = quarter_bounds(key)
-            s = summarize(session, first, last, now, tz=tz, weights=weights, unit_ids=units_filter)
+            s = unit_summary(session, first, last, now, tz=tz, weights=weights, unit_ids=units_filter)
             cache[key] = (*_places(s, policy), s)
         ranked, unranked, s = cache[key]
         # Copies: the caller's UnitRank objects get streaks and steps written into them.
@@ -321,13 +344,14 @@ def rank_quarter(session: Session, quarter: str, now: datetime, *, tz: ZoneInfo 
         alive &= flagged
         for unit in alive:
             streaks[unit] += 1
-    heads = _role_names(session)
     for u in ranked:
         if u.bottom:
             u.streak = streaks[u.unit_id]
             u.step = policy.step_for(u.streak)
             if u.step and u.step.by_role:
-                u.interviewers = heads.get(u.step.by_role, [])
+                if "heads" not in cache:  # read once for all the quarters of a history
+                    cache["heads"] = _role_names(session)
+                u.interviewers = cache["heads"].get(u.step.by_role, [])
     return Ranking(quarter, first, last, ranked, unranked, summary.total.open, policy)
 
 
@@ -345,9 +369,9 @@ def bottom_history(session: Session, quarter: str, now: datetime, *, quarters: i
 
 def _role_names(session: Session) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for p in session.exec(select(Person).where(Person.retired_at.is_(None))):  # type: ignore[union-attr]
-        for role in p.roles or []:
-            out.setdefault(role, []).append(p.name)
+    for name, roles in session.exec(select(Person.name, Person.roles).where(Person.retired_at.is_(None))):  # type: ignore[union-attr]
+        for role in roles or []:
+            out.setdefault(role, []).append(name)
     return out
 
 

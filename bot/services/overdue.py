@@ -8,8 +8,10 @@ which one is wrong (`FilterError`).
 
 Speed at 1.5 M instances: the status and due-moment conditions go through ix_instance_status_due
 (status, due_at) and ix_instance_due (due_at); "open now" through ix_instance_closes; a page is
-a LIMIT/OFFSET over the sorted rows and the total one COUNT that joins people and duties only
-when the filter needs them. bench/web.py times every filter.
+read along the sort's index: the pager's links name the row a page follows (keyset: as fast deep
+as at the top), a page asked for by number alone is counted from the nearer end over the instance
+ids only, then its 50 rows are joined; the total is one COUNT that joins people only when the
+filter needs them. bench/web.py times every filter, sort, direction and depth (`--matrix`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, literal, tuple_, union_all
 from sqlmodel import Session, select
 
 from bot.services import status, xlsx
 from bot.services.status import COLUMNS, Nudged, Row, to_row
-from bot.store.models import Duty, DutyInstance, Outbox, Person, Unit
+from bot.store.models import Duty, DutyInstance, InstanceCount, InstanceCountDelta, Outbox, Person, Unit
 from bot.texts import web as T
 from schedules import Schedule
 
@@ -126,15 +128,31 @@ def unit_and_below(session: Session, unit_id: str) -> list[str]:
     return out
 
 
+def _people_in(session: Session, units: list[str] | None) -> int:
+    query = select(func.count()).select_from(Person)
+    if units is not None:
+        query = query.where(Person.unit_id.in_(units))  # type: ignore[attr-defined]
+    return int(session.exec(query).one())
+
+
 def _conditions(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, ordered: bool = False) -> list:
-    """The filter as SQL conditions. `ordered` (a page, not the count): on SQLite, when the sort
-    follows an index of its own (by duty, person or period), the time conditions are written so
-    no index serves them (`coalesce(x, x)`), or SQLite reads a whole year through the due-time
-    index and sorts it instead of walking the sort's index and stopping after the page
-    (PostgreSQL's planner weighs both ways itself, and does worse with the hint)."""
+    """The filter as SQL conditions. `ordered` (a page walked along the sort's index, not the
+    count): on SQLite, when the sort follows an index of its own (by duty, person or period), the
+    time conditions are written so no index serves them (`coalesce(x, x)`), or SQLite reads a
+    whole year through the due-time index and sorts it instead of walking the sort's index and
+    stopping after the page (PostgreSQL's planner weighs both ways itself, and does worse with
+    the hint)."""
     conditions: list = []
     sqlite = session.get_bind().dialect.name == "sqlite"
-    walk = ordered and sqlite and f.sort in ("duty", "person", "period")
+    units = unit_and_below(session, f.unit) if f.unit else []
+    # A unit's people are a small share of everyone (one unit of 100: 1 %): the rows start from
+    # them, not from a year's rows of one status checked against their unit (SQLite, 0.2-1 s).
+    by_people = sqlite and bool(units) and 10 * _people_in(session, units) < _people_in(session, None)
+    walk = (ordered and sqlite and f.sort in ("duty", "person", "period", "unit")) or by_people
+    # By unit the walk starts from people: the instance's status may not serve either (with its
+    # statistics SQLite reads a half-year's done rows by status and sorts them, 0.4 s, instead).
+    status_column = func.coalesce(DutyInstance.status, DutyInstance.status) \
+        if walk and (f.sort == "unit" or by_people) else DutyInstance.status
 
     def t(column):
         return func.coalesce(column, column) if walk else column
@@ -147,36 +165,70 @@ def _conditions(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, ord
     if f.status == "unreported" and not f.period:
         # A window that contains now cannot be missed yet: open alone lets ix_instance_status_due
         # serve both the count and the order by due.
-        conditions.append(DutyInstance.status == "open")
+        conditions.append(status_column == "open")
     elif f.status == "unreported":
-        conditions.append(DutyInstance.status.in_(["open", "missed"]))  # type: ignore[attr-defined]
+        conditions.append(status_column.in_(["open", "missed"]))  # type: ignore[attr-defined]
     elif f.status == "overdue":
-        conditions += [DutyInstance.status == "open", DutyInstance.due_at < now]
+        conditions += [status_column == "open", DutyInstance.due_at < now]
     elif f.status != "all":
-        conditions.append(DutyInstance.status == f.status)
+        conditions.append(status_column == f.status)
     if f.unit:
-        conditions.append(Person.unit_id.in_(unit_and_below(session, f.unit)))  # type: ignore[attr-defined]
+        conditions.append(Person.unit_id.in_(units))  # type: ignore[attr-defined]
     if f.kind:  # by duty id, so counting needs no join (the catalogue has a few hundred duties)
         conditions.append(DutyInstance.duty_id.in_(select(Duty.id).where(Duty.kind == f.kind)))  # type: ignore[attr-defined]
     return conditions
 
 
-# Sorts by the instance's own columns, in the order of an index that has them (ix_instance_due,
-# ix_instance_status_due, ix_instance_person, ix_instance_period, the duty-person-period unique
-# key), so a page is read in order and stops at LIMIT instead of sorting every row. By person:
-# the catalogue id, which is the name unless the catalogue gives one; by duty: the catalogue id.
+# Sorts, each a unique key (a page boundary is exact, and a keyset page can start after a row),
+# in the order of an index that has them (ix_instance_due, ix_instance_status_due,
+# ix_instance_person, ix_instance_period, the duty-person-period unique key; SQLite's indexes end
+# with the rowid, the id), so a page is read in order and stops at LIMIT instead of sorting every
+# row. By person: the catalogue id, which is the name unless the catalogue gives one; by duty: the
+# catalogue id. By unit: the person's unit, so the walk is person by person along
+# ix_person_unit_person (unit_id, id), each person's instances along ix_instance_person_due.
 ORDERS = {
     "due": (DutyInstance.due_at, DutyInstance.id),
-    "person": (DutyInstance.person_id, DutyInstance.status),
-    "unit": (Person.unit_id, DutyInstance.person_id, DutyInstance.due_at, DutyInstance.id),
+    "person": (DutyInstance.person_id, DutyInstance.status, DutyInstance.id),
+    "unit": (Person.unit_id, Person.id, DutyInstance.due_at, DutyInstance.id),
     "duty": (DutyInstance.duty_id, DutyInstance.person_id, DutyInstance.period_key),
     "period": (DutyInstance.period_key, DutyInstance.status, DutyInstance.id),
     "status": (DutyInstance.status, DutyInstance.due_at, DutyInstance.id),
 }
 
 
-def _order(f: Filter) -> list:
-    return [c.desc() if f.desc else c.asc() for c in ORDERS[f.sort]]
+def _order(f: Filter, backwards: bool = False, *, sorted_here: bool = False) -> list:
+    """ORDER BY of the sort; `sorted_here`: as expressions no index gives, so SQLite reads the
+    filter's rows through the filter's own indexes and sorts them."""
+    desc = f.desc != backwards
+    columns = [func.coalesce(c, c) if sorted_here else c for c in ORDERS[f.sort]]
+    return [c.desc() if desc else c.asc() for c in columns]
+
+
+# Walk the sort's index (stopping after the page) or read the filter's rows and sort them? Both
+# planners walk an index that gives the ORDER BY whatever the filter leaves (a year's 30 excused
+# rows sorted by unit: every person's instances, seconds; the windows open now sorted by due: the
+# whole year's due index before the first of them), so the query says which (_order's
+# sorted_here). By due or status over the windows open now: never, except over open rows (the open
+# ones are the current and future windows; done ones are mostly past). Otherwise a walk reads about
+# (rows skipped + a page) × (all instances / the filter's rows) entries, a sort the filter's rows
+# once (within a period by due the walk is the period's index range, and the filter's rows are
+# most of it unless a unit or kind thins them). By duty with a kind, or by period with less than
+# half (SQLite) or a fifth (PostgreSQL) of all instances: the filter's rows are a few stretches of
+# that index, not spread over it: sorted.
+SORT_BELOW = 1.0  # walk when skipped-and-shown × instances ≤ SORT_BELOW × filter rows²
+
+
+def _walks(session: Session, f: Filter, skip: int, per_page: int, total: int) -> bool:
+    if f.sort in ("due", "status") and not (f.period or f.status in ("open", "unreported", "overdue")):
+        return False
+    if f.sort == "duty" and f.kind:  # the kind's duties are a few stretches of the duty index, not spread
+        return False
+    instances = session.exec(select(func.max(DutyInstance.id))).one() or 0  # the table's size, from the key
+    # A time filter keeps a few period keys, not spread: sorted below a share of all instances that
+    # was measured per backend (PostgreSQL sorts a quarter's 360,000 rows slowly, walks them fast).
+    if f.sort == "period" and total * (2 if session.get_bind().dialect.name == "sqlite" else 5) < instances:
+        return False
+    return (skip + per_page) * instances <= SORT_BELOW * total * total
 
 
 def _select(session: Session, f: Filter, now: datetime, tz: ZoneInfo):
@@ -189,19 +241,147 @@ def _select(session: Session, f: Filter, now: datetime, tz: ZoneInfo):
 
 
 def count(session: Session, f: Filter, now: datetime, tz: ZoneInfo) -> int:
+    counted = _from_counts(session, f, tz)
+    if counted is not None:
+        return counted
     query = select(func.count()).select_from(DutyInstance)
     if f.unit:
         query = query.join(Person, Person.id == DutyInstance.person_id)
     return int(session.exec(query.where(*_conditions(session, f, now, tz))).one())
 
 
+def _from_counts(session: Session, f: Filter, tz: ZoneInfo) -> int | None:
+    """The total of a period's filter from InstanceCount plus the deltas not folded in yet (exact:
+    both are written in the transactions that change instances), on PostgreSQL, where counting
+    a year's 1.52 M index entries took ≈ 110 ms. None when the filter is not one it can answer:
+    a unit (people move; a unit's rows are few) or the windows open now / overdue (moments)."""
+    if session.get_bind().dialect.name != "postgresql" or not f.period or f.unit or f.status == "overdue":
+        return None
+    start, end = period_range(f.period, tz)
+    parts = []
+    for table in (InstanceCount, InstanceCountDelta):
+        conditions = [table.due_at >= start, table.due_at < end]
+        if f.status == "unreported":
+            conditions.append(table.status.in_(["open", "missed"]))  # type: ignore[attr-defined]
+        elif f.status != "all":
+            conditions.append(table.status == f.status)
+        if f.kind:
+            conditions.append(table.duty_id.in_(select(Duty.id).where(Duty.kind == f.kind)))  # type: ignore[attr-defined]
+        parts.append(select(table.n.label("n")).where(*conditions))
+    both = union_all(*parts).subquery()
+    return int(session.exec(select(func.coalesce(func.sum(both.c.n), 0))).one())
+
+
+def fold_counts(session: Session) -> int:
+    """Fold InstanceCountDelta into InstanceCount (PostgreSQL; one statement, so a reader sees the
+    rows either as deltas or as counts, never both or neither); the number of deltas folded. The
+    console runs it every FOLD_EVERY seconds."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    from bot.store.db import serialize
+
+    serialize(session.connection(), "fold_counts")
+    moved = session.connection().exec_driver_sql("""
+        WITH moved AS (DELETE FROM instancecountdelta RETURNING due_at, duty_id, status, n),
+             folded AS (
+                 INSERT INTO instancecount (due_at, duty_id, status, n)
+                 SELECT due_at, duty_id, status, sum(n) FROM moved GROUP BY 1, 2, 3
+                 ON CONFLICT (due_at, duty_id, status) DO UPDATE SET n = instancecount.n + excluded.n)
+        SELECT count(*) FROM moved""").scalar_one()
+    session.connection().exec_driver_sql("DELETE FROM instancecount WHERE n = 0")
+    return int(moved)
+
+
+def _ids(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, backwards: bool = False, walk: bool = True):
+    """The ids of the filter's instances in the sort's order (reversed when `backwards`): only the
+    instance table, and people when the filter or the sort needs them, so the rows a page skips
+    are read from indexes without the joins a page shows. `walk`: along the sort's index (see
+    _walks), or the filter's rows sorted."""
+    query = select(DutyInstance.id)
+    if f.unit or f.sort == "unit":
+        query = query.join(Person, Person.id == DutyInstance.person_id)
+    return (query.where(*_conditions(session, f, now, tz, ordered=walk))
+            .order_by(*_order(f, backwards, sorted_here=not walk)))
+
+
+def _beyond(columns, values, forward: bool, walk: bool = True):
+    """(columns) > (values) as one row-value comparison (< going the other way): an index range,
+    or (not `walk`) a plain filter on the rows the filter's own indexes give, to be sorted."""
+    bound = tuple_(*[literal(v, c.type) for c, v in zip(columns, values, strict=True)])
+    row = tuple_(*columns) if walk else tuple_(*[func.coalesce(c, c) for c in columns])
+    return row > bound if forward else row < bound
+
+
+def _after(session: Session, f: Filter, now: datetime, tz: ZoneInfo, anchor: int, limit: int,
+           backwards: bool, total: int) -> list[int] | None:
+    """Keyset page: the ids of up to `limit` instances that follow instance `anchor` in the sort's
+    order (precede it when `backwards`), found through the sort's index from the anchor's key on,
+    however deep; None when there is no such instance."""
+    key = session.exec(select(*ORDERS[f.sort]).join(Person, Person.id == DutyInstance.person_id)
+                       .where(DutyInstance.id == anchor)).first()
+    if key is None:
+        return None
+    forward = f.desc == backwards  # ascending order read forwards, or descending read backwards
+    walk = _walks(session, f, 0, limit, total)
+    base = _ids(session, f, now, tz, backwards=backwards, walk=walk)
+    if f.sort != "unit":
+        return list(session.exec(base.where(_beyond(ORDERS[f.sort], key, forward, walk)).limit(limit)))
+    # By unit, two index ranges (a row value spanning two tables is no index range): the rest of the
+    # anchor's person, then the people after them.
+    unit_id, person_id, due_at, iid = key
+    out = list(session.exec(base.where(Person.id == person_id,
+                                       _beyond((DutyInstance.due_at, DutyInstance.id), (due_at, iid), forward, walk))
+                            .limit(limit)))
+    if len(out) < limit:
+        rest = base.where(_beyond((Person.unit_id, Person.id), (unit_id, person_id), forward, walk))
+        out += session.exec(rest.limit(limit - len(out)))
+    return out
+
+
+def _at(session: Session, f: Filter, now: datetime, tz: ZoneInfo, offset: int, limit: int, total: int) -> list[int]:
+    """The ids of rows [offset, offset + limit): a page in the back half is read from the end."""
+    if total == 0:
+        return []
+    if offset > total // 2:
+        start = max(total - offset - limit, 0)
+        query = _ids(session, f, now, tz, backwards=True, walk=_walks(session, f, start, limit, total))
+        return list(session.exec(query.limit(total - offset - start).offset(start)))
+    query = _ids(session, f, now, tz, walk=_walks(session, f, offset, limit, total))
+    return list(session.exec(query.limit(limit).offset(offset)))
+
+
+def _rows_of(session: Session, f: Filter, ids: list[int]) -> list[Row]:
+    if not ids:
+        return []
+    query = (select(*COLUMNS)
+             .join(Person, Person.id == DutyInstance.person_id)
+             .join(Duty, Duty.id == DutyInstance.duty_id, isouter=True)
+             .join(Unit, Unit.id == Person.unit_id, isouter=True)
+             .where(DutyInstance.id.in_(ids))  # type: ignore[union-attr]
+             .order_by(*_order(f)))
+    return [to_row(v) for v in session.exec(query)]
+
+
 def page(session: Session, f: Filter, now: datetime, tz: ZoneInfo, number: int = 1,
-         per_page: int = PER_PAGE) -> Page:
+         per_page: int = PER_PAGE, *, after: int | None = None, before: int | None = None) -> Page:
+    """Page `number` of the filter. With `after` (the last row of the page before) or `before` (the
+    first row of the page after), the page is read from that row on along the sort's index (the
+    pager's links: as fast at page 20,000 as at page 2); without, by position, from whichever end
+    is nearer. `number` is then only shown."""
     total = count(session, f, now, tz)
     pages = max((total + per_page - 1) // per_page, 1)
     number = min(max(number, 1), pages)
-    query = _select(session, f, now, tz).limit(per_page).offset((number - 1) * per_page)
-    return Page([to_row(v) for v in session.exec(query)], total, number, pages, per_page)
+    ids = None
+    if after is not None or before is not None:
+        ids = _after(session, f, now, tz, after if after is not None else before, per_page,  # type: ignore[arg-type]
+                     backwards=after is None, total=total)
+        if not ids:
+            ids = None  # the anchor is gone or nothing follows it any more: by position
+        elif after is None:
+            ids.reverse()
+    if ids is None:
+        ids = _at(session, f, now, tz, (number - 1) * per_page, per_page, total)
+    return Page(_rows_of(session, f, ids), total, number, pages, per_page)
 
 
 def rows(session: Session, f: Filter, now: datetime, tz: ZoneInfo, chunk: int = 5000) -> Iterator[Row]:

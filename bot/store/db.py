@@ -61,6 +61,19 @@ def migrate(engine: Engine) -> None:
         serialize(conn, "migrate")  # replicas starting together: one migrates, the others wait
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
+    if engine.dialect.name == "sqlite":
+        analyze(engine)
+
+
+def analyze(engine: Engine) -> None:
+    """SQLite: refresh the planner's statistics (sqlite_stat1), from a sample of 1,000 rows per
+    index, a few milliseconds at 1.5 M instances. Without them SQLite guesses every index equally
+    selective and picks, e.g., a year's open instances of every unit and then the unit's people
+    over the unit's 100 people and their open instances (250 ms against 10 ms for 未报告 of one
+    unit). PostgreSQL's autovacuum keeps its own statistics."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        conn.exec_driver_sql("ANALYZE")
 
 
 class Store:

@@ -70,6 +70,9 @@ class Unit(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
+    # 未报告 sorted by unit walks people in (unit, id) order (bot/services/overdue.py)
+    __table_args__ = (Index("ix_person_unit_person", "unit_id", "id"),)
+
     id: str = Field(primary_key=True, max_length=80)  # the catalogue id (the name unless given)
     name: str = Field(index=True)
     unit_id: str = Field(default="", max_length=80, index=True)
@@ -107,14 +110,20 @@ class DutyInstance(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("duty_id", "person_id", "period_key"),
         Index("ix_instance_status_due", "status", "due_at", "id"),  # id: pages in a stable order, read in order
-        Index("ix_instance_period", "period_key", "status"),
-        Index("ix_instance_person", "person_id", "status"),
-        Index("ix_instance_closes", "closes_at", "opens_at"),  # "current periods": windows containing now
+        Index("ix_instance_period", "period_key", "status", "id"),  # id: 未报告's pages in a stable order
+        Index("ix_instance_person", "person_id", "status", "id"),
+        # "current periods": windows containing now; with status, due and id, 未报告 of the windows
+        # open now is counted and sorted by due or status from this index alone
+        Index("ix_instance_closes", "closes_at", "opens_at", "status", "due_at", "id"),
         Index("ix_instance_due", "due_at", "id"),  # the web's 未报告 by period (any status), by due
         Index("ix_instance_status_duty_due", "status", "duty_id", "due_at"),  # 未报告 by status and kind, counted
         # "not reported" counts per unit: for each person, its open instances counted from the
         # index alone (status.unreported_by_unit; bench/RESULTS.md)
         Index("ix_instance_open_person", "status", "person_id", "closes_at", "opens_at"),
+        # 未报告 sorted by unit: each person's instances by due, after ix_person_unit_person
+        Index("ix_instance_person_due", "person_id", "due_at", "id"),
+        # 未报告 of the windows open now in one status: counted and sorted by due from the index alone
+        Index("ix_instance_status_closes", "status", "closes_at", "opens_at", "due_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     duty_id: str = Field(max_length=80)
@@ -128,6 +137,29 @@ class DutyInstance(SQLModel, table=True):
     status: str = "open"  # open | done | late | missed | excused
     done_at: datetime | None = _dt()
     closed_at: datetime | None = _dt()
+
+
+class InstanceCount(SQLModel, table=True):
+    """How many instances have each (due moment, duty, status): 未报告's exact total of a period
+    without counting a year's index entries (PostgreSQL only: triggers of migration webperf_2 add
+    a row to InstanceCountDelta for every change of an instance, in the changing transaction, and
+    bot/services/overdue.fold_counts folds those rows in here; on SQLite the table stays empty)."""
+
+    due_at: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    duty_id: str = Field(max_length=80, primary_key=True)
+    status: str = Field(max_length=20, primary_key=True)
+    n: int = 0
+
+
+class InstanceCountDelta(SQLModel, table=True):
+    """Changes to InstanceCount not folded in yet (+n / -n): appended, never updated in place, so
+    writers of different instances never wait on each other's count row."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    duty_id: str = Field(max_length=80)
+    status: str = Field(max_length=20)
+    n: int
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import tempfile
 from urllib.parse import urlencode
@@ -19,12 +20,47 @@ from bot.store.models import Unit, row_id_of
 from bot.texts import fmt
 from bot.texts import web as T
 from bot.web import render
-from bot.web.context import ctx, db, outbox_changed, redirect, send_file
+from bot.web.context import CTX, ctx, db, outbox_changed, redirect, send_file
 from bot.web.errors import BadInput
 from bot.web.security import current
 
 routes = web.RouteTableDef()
 NAV = [(20, "/overdue", T.NAV_OVERDUE)]
+FOLD_EVERY = 60.0  # seconds between foldings of the instance-count deltas (PostgreSQL)
+FOLDER = web.AppKey("fold_counts", asyncio.Task)
+log = logging.getLogger(__name__)
+
+
+def setup(app: web.Application) -> None:
+    """The console folds the instance-count deltas the triggers append (bot/services/overdue.py
+    fold_counts), so a period's total sums a few hundred rows, not every change since."""
+    stopping = asyncio.Event()
+
+    def fold() -> int:
+        with app[CTX].store.session() as s:
+            return overdue.fold_counts(s)
+
+    async def fold_forever() -> None:
+        while not stopping.is_set():
+            try:
+                await asyncio.to_thread(fold)
+            except Exception:  # retried next round; the totals stay exact meanwhile, only slower
+                log.exception("folding instance counts")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), FOLD_EVERY)
+
+    async def start(app: web.Application) -> None:
+        if app[CTX].store.is_postgres:
+            app[FOLDER] = asyncio.create_task(fold_forever())
+
+    async def stop(app: web.Application) -> None:
+        stopping.set()
+        task = app.get(FOLDER)
+        if task is not None:  # a folding under way ends first (its thread cannot be cancelled)
+            await task
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
 
 
 def _units(session) -> list[tuple[str, str]]:
@@ -46,15 +82,26 @@ def _page_number(request: web.Request) -> int:
     return number
 
 
+def _anchor(request: web.Request, name: str) -> int | None:
+    """The pager's keyset anchor: the instance the page follows (after=) or precedes (before=)."""
+    value = request.query.get(name, "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise BadInput(T.BAD_PAGE.format(value=value))
+    return int(value)
+
+
 @routes.get("/overdue")
 async def overdue_page(request: web.Request) -> web.Response:
     f = await _filter(request, request.query)
     number = _page_number(request)
+    after, before = _anchor(request, "after"), _anchor(request, "before")
     tz = ctx(request).settings.zone
     now = clock.now()
 
     def load(s):
-        found = overdue.page(s, f, now, tz, number)
+        found = overdue.page(s, f, now, tz, number, after=after, before=before)
         nudged = overdue.nudged_today(s, [r.instance_id for r in found.rows], now, tz)
         return found, nudged, _units(s)
 
