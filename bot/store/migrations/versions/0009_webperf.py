@@ -6,7 +6,7 @@ ix_instance_closes's (closes_at, opens_at), so the windows open now are counted 
 or status from the index alone
 
 Revision ID: webperf_1
-Revises: callouts_1
+Revises: outbox_claim_1
 Create Date: 2026-12-05 01:45:00
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = 'webperf_1'
-down_revision: str | None = 'callouts_1'
+down_revision: str | None = 'outbox_claim_1'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
