@@ -118,8 +118,11 @@ ANCHOR = anchor_regex()
 # "开展1次", "至少组织一次", "各1次", "向主要负责人专题汇报1次": the words of the act, then the count. The words
 # hold no other count, no second period and no sentence end, so "每月至少1次，每季度1次" is no one frequency. A
 # catalogue counts in 次 only (the loader has always refused "每季度一回"); the importer also reads 回/轮/遍.
-_ACT_WORDS = rf"(?:(?!{N}(?:次|回|遍|轮)|[次回遍轮每])[\u4e00-\u9fff、，,（）()“”《》])"
-_COUNT_TAIL = re.compile(rf"^{_ACT_WORDS}{{0,40}}?{AT_LEAST}?(?P<cnt>{N})次(?:以上|及以上)?$")
+# 轮训/轮岗 are acts, not counts; KTV and the like are words of the act too. Shifts count: "带班下井不少于5个班次".
+_ACT_WORDS = rf"(?:(?!{N}(?:个?班)?(?:次|回|遍|轮)|[次回遍每]|轮(?![训岗换值流]))[\u4e00-\u9fffA-Za-z、，,（）()“”《》])"
+_COUNT_TAIL = re.compile(rf"^{_ACT_WORDS}{{0,40}}?{AT_LEAST}?(?P<cnt>{N})(?:个?班)?次(?:以上|及以上)?$")
+# "每年上半年、下半年各1次" is 上半年、下半年各1次: each half named (the 每年 adds nothing).
+_YEAR_BEFORE_HALVES = re.compile(r"^每年(?=(?:上半年\s*[、和及与]\s*下半年|上\s*[、和及与]?\s*下半年)各)")
 
 
 @dataclass(frozen=True)
@@ -261,7 +264,7 @@ def parse_frequency(phrase: str, seasons: tuple[str, ...] = tuple(DEFAULT_SEASON
 
     A phrase without a count ("每日", "每半年", "每周五") means once per period.
     """
-    text = _normalize(phrase)
+    text = _YEAR_BEFORE_HALVES.sub("", _normalize(phrase))
     m = anchor_regex(seasons).match(text)
     if not m:
         return None

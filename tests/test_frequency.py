@@ -107,3 +107,14 @@ def test_structured_form_in_a_catalogue(tmp_path):
         "  - {id: e, title: t, who: [r], frequency: {every: month}}\n"
     )
     assert [(d.frequency.every, d.frequency.at_least) for d in catalog.duties] == [(Q, 1), (M, 1)]
+
+
+@pytest.mark.parametrize(("phrase", "every", "n", "count"), [
+    ("每月带班下井不得少于5个班次", PeriodKind.MONTH, 1, 5),  # shifts are occasions
+    ("每三年组织对专职护林员轮训一次", PeriodKind.YEAR, 3, 1),  # 轮训 is the act, not a count of 轮
+    ("每周组织对网吧、KTV等场所开展一次", PeriodKind.WEEK, 1, 1),  # Latin letters in the act
+    ("每年上半年、下半年各1次", PeriodKind.HALF, 1, 1),  # each half named, as without 每年
+])
+def test_phrases_the_blind_rounds_wrote(phrase, every, n, count):
+    f = parse_frequency(phrase)
+    assert (f.every, f.n, f.at_least) == (every, n, count)

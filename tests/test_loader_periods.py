@@ -15,6 +15,8 @@ from schedules.extract import extract
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "roles: {r: r}\npeople: [{name: 甲, roles: [r]}]\n"
+# The seasons import-list drafts besides 汛期 come with a `seasons:` entry in the draft; so here.
+SEASONS = "seasons: {森林防火期: {from: 10-01, to: 05-31}, 供暖期: {from: 11-15, to: 03-15}}\n"
 
 
 def duty(frequency: str) -> str:
@@ -125,7 +127,7 @@ def test_dutybot_check_accepts_every_frequency_phrasing_of_the_lists_as_written(
     from bot.cli import main
 
     found = phrasings(path)
-    text = BASE + "duties:\n" + "".join(
+    text = BASE + SEASONS + "duties:\n" + "".join(
         f"  - {{id: d{i}, title: t, who: [r], frequency: \"{phrase}\"}}\n" for i, (phrase, _) in enumerate(found))
     catalog_file = tmp_path / "duties.yaml"
     catalog_file.write_text(text if found else BASE, encoding="utf-8")
@@ -136,7 +138,7 @@ def test_dutybot_check_accepts_every_frequency_phrasing_of_the_lists_as_written(
         from schedules.frequency import parse_frequency
 
         assert d.frequency.every in PeriodKind
-        again = parse_frequency(drafted)
+        again = parse_frequency(drafted, tuple(catalog.seasons))
         if d.frequency.every is PeriodKind.HALF and d.frequency.which is None and again.which:
             continue  # 上半年、下半年各一次: every half, drafted as the two halves named separately
         assert (d.frequency.every, d.frequency.n, d.frequency.days, d.frequency.weekday, d.frequency.due,

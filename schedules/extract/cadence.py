@@ -161,7 +161,7 @@ def _next_dues(clause: str, anchors: list[_Anchor], end: int) -> list[_Anchor]:
         if read.frequency is not None and read.frequency.due:
             start = m.end() - len(m.group(0).lstrip())
             out.append(_Anchor(start, m.end(), PeriodKind.YEAR, 1, None, False,
-                               f"原文“{m.group(0).strip()}”承接上文的“每年”", rule=read.frequency))
+                               f"原文“{m.group(0).strip()}”承接上文的“每年”，按每年起草", rule=read.frequency))
     return out
 
 
