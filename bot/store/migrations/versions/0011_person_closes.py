@@ -1,0 +1,25 @@
+"""未报告 of one unit over the windows open now in every status: each of the unit's people's windows
+that close after now, from (person_id, closes_at, opens_at) alone (PostgreSQL counted them with a
+parallel scan of the whole table, ≈ 100 ms at 1.5 M, because no index led with the person and
+held the window; bench/RESULTS.md)
+
+Revision ID: webperf_3
+Revises: webperf_2
+Create Date: 2026-12-05 02:45:00
+"""
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = 'webperf_3'
+down_revision: str | None = 'webperf_2'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index('ix_instance_person_closes', 'dutyinstance', ['person_id', 'closes_at', 'opens_at'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_instance_person_closes', table_name='dutyinstance')
