@@ -172,6 +172,11 @@ def _conditions(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, ord
         conditions += [status_column == "open", DutyInstance.due_at < now]
     elif f.status != "all":
         conditions.append(status_column == f.status)
+    elif f.kind and f.period and sqlite:
+        # Every status spelled out: the kind's rows of the period are then one range per (status,
+        # duty) of ix_instance_status_duty_due, counted from it alone (a year of one kind: 6 ms),
+        # instead of the period's every row read through ix_instance_due and looked up (≈ 250 ms).
+        conditions.append(status_column.in_(status.STATUSES))  # type: ignore[attr-defined]
     if f.unit:
         conditions.append(Person.unit_id.in_(units))  # type: ignore[attr-defined]
     if f.kind:  # by duty id, so counting needs no join (the catalogue has a few hundred duties)
