@@ -1,7 +1,9 @@
 """未报告 of one unit over the windows open now in every status: each of the unit's people's windows
 that close after now, from (person_id, closes_at, opens_at) alone (PostgreSQL counted them with a
 parallel scan of the whole table, ≈ 100 ms at 1.5 M, because no index led with the person and
-held the window; bench/RESULTS.md)
+held the window; bench/RESULTS.md). PostgreSQL only: SQLite counts a unit's windows from its
+people in ≈ 10 ms without it, and with it reads a unit's periods through it instead of
+ix_instance_person_due (15-40 ms became 100-230 ms).
 
 Revision ID: webperf_3
 Revises: webperf_2
@@ -17,9 +19,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _postgres() -> bool:
+    return op.get_bind().dialect.name == 'postgresql'
+
+
 def upgrade() -> None:
-    op.create_index('ix_instance_person_closes', 'dutyinstance', ['person_id', 'closes_at', 'opens_at'], unique=False)
+    if _postgres():
+        op.create_index('ix_instance_person_closes', 'dutyinstance', ['person_id', 'closes_at', 'opens_at'], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_instance_person_closes', table_name='dutyinstance')
+    if _postgres():
+        op.drop_index('ix_instance_person_closes', table_name='dutyinstance')
