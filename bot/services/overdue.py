@@ -151,8 +151,10 @@ def _conditions(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, ord
     walk = (ordered and sqlite and f.sort in ("duty", "person", "period", "unit")) or by_people
     # By unit the walk starts from people: the instance's status may not serve either (with its
     # statistics SQLite reads a half-year's done rows by status and sorts them, 0.4 s, instead).
+    # By period likewise (SQLite read a year's 1.2 M done rows through ix_instance_status_closes and
+    # sorted them, 0.35-0.6 s, instead of walking ix_instance_period, whose status it checks).
     status_column = func.coalesce(DutyInstance.status, DutyInstance.status) \
-        if walk and (f.sort == "unit" or by_people) else DutyInstance.status
+        if walk and (f.sort in ("unit", "period") or by_people) else DutyInstance.status
 
     def t(column):
         return func.coalesce(column, column) if walk else column
