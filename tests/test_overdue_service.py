@@ -126,6 +126,36 @@ async def test_keyset_and_numbered_pages_match_the_whole_list(harness):
         assert overdue.page(s, f, NOW, TZ, 2, per_page=7, after=10**9).rows == overdue.page(s, f, NOW, TZ, 2, per_page=7).rows
 
 
+async def test_a_kind_in_every_status_is_the_period_list_of_that_kind(harness):
+    """A kind over a period in every status (read on SQLite from the every-status spelling,
+    ix_instance_status_duty_due) gives exactly the period's rows of that kind, in every sort and
+    direction, counted, by number and by keyset, as the plain list filtered here."""
+    await harness.reconcile(NOW)
+    with harness.session() as s:
+        for kind, period in (("inspection", "2026"), ("meeting", "2026-Q4")):
+            plain = overdue.page(s, Filter(period=period, status="all"), NOW, TZ, per_page=100_000).rows
+            for sort, desc in itertools.product(overdue.SORTS, (False, True)):
+                f = Filter(period=period, status="all", kind=kind, sort=sort, desc=desc)
+                whole = overdue.page(s, f, NOW, TZ, per_page=100_000)
+                expected = {r.instance_id for r in plain if r.kind == kind}
+                assert expected and whole.total == len(expected) == overdue.count(s, f, NOW, TZ)
+                assert {r.instance_id for r in whole.rows} == expected
+                keys = [_key(r, sort) for r in whole.rows]
+                assert keys == sorted(keys, reverse=desc), (kind, sort, desc)
+                ids = [r.instance_id for r in whole.rows]
+                per = 7
+                pages = -(-len(ids) // per)
+                by_number = [r.instance_id for n in range(1, pages + 1)
+                             for r in overdue.page(s, f, NOW, TZ, n, per_page=per).rows]
+                assert by_number == ids, (kind, sort, desc)
+                at = overdue.page(s, f, NOW, TZ, 1, per_page=per)
+                forward = [r.instance_id for r in at.rows]
+                for n in range(2, pages + 1):
+                    at = overdue.page(s, f, NOW, TZ, n, per_page=per, after=at.rows[-1].instance_id)
+                    forward += [r.instance_id for r in at.rows]
+                assert forward == ids, (kind, sort, desc)
+
+
 async def test_unit_sort_follows_a_person_who_moves(harness):
     """The unit sort is the person's unit now: after a move (as a catalogue sync writes it), the
     person's rows sort, and page by keyset, under the new unit."""

@@ -160,6 +160,14 @@ async def test_pager_links_read_by_keyset(web_all):
     seen: list[str] = []
     async with aiohttp.ClientSession(cookies={"dutybot_session": session_id}) as http:
         path = "/overdue?period=2026&status=all&sort=unit&desc=1"
+        async with http.get(web_all.url + path) as r:  # 末页: the list's last rows, read from the end
+            last = html.unescape(re.search(r'href="([^"]*)" rel="last"', await r.text())[1])
+        async with http.get(web_all.url + last) as r:
+            body = await r.text()
+        assert re.findall(r'<tr data-instance="(\d+)"', body) == whole[(len(whole) - 1) // 50 * 50:]
+        first = html.unescape(re.search(r'href="([^"]*)" rel="first"', body)[1])
+        async with http.get(web_all.url + first) as r:
+            assert re.findall(r'<tr data-instance="(\d+)"', await r.text()) == whole[:50]
         while path:
             async with http.get(web_all.url + path) as r:
                 assert r.status == 200

@@ -151,8 +151,10 @@ def _conditions(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, ord
     walk = (ordered and sqlite and f.sort in ("duty", "person", "period", "unit")) or by_people
     # By unit the walk starts from people: the instance's status may not serve either (with its
     # statistics SQLite reads a half-year's done rows by status and sorts them, 0.4 s, instead).
+    # By period likewise (SQLite read a year's 1.2 M done rows through ix_instance_status_closes and
+    # sorted them, 0.35-0.6 s, instead of walking ix_instance_period, whose status it checks).
     status_column = func.coalesce(DutyInstance.status, DutyInstance.status) \
-        if walk and (f.sort == "unit" or by_people) else DutyInstance.status
+        if walk and (f.sort in ("unit", "period") or by_people) else DutyInstance.status
 
     def t(column):
         return func.coalesce(column, column) if walk else column
@@ -172,6 +174,11 @@ def _conditions(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, ord
         conditions += [status_column == "open", DutyInstance.due_at < now]
     elif f.status != "all":
         conditions.append(status_column == f.status)
+    elif f.kind and f.period and sqlite:
+        # Every status spelled out: the kind's rows of the period are then one range per (status,
+        # duty) of ix_instance_status_duty_due, counted from it alone (a year of one kind: 6 ms),
+        # instead of the period's every row read through ix_instance_due and looked up (≈ 250 ms).
+        conditions.append(status_column.in_(status.STATUSES))  # type: ignore[attr-defined]
     if f.unit:
         conditions.append(Person.unit_id.in_(units))  # type: ignore[attr-defined]
     if f.kind:  # by duty id, so counting needs no join (the catalogue has a few hundred duties)
