@@ -23,16 +23,32 @@ from bot.store.models import AuditLog, CalloutTarget, InboxUpdate, KeyValue, Lea
 from bot.store.sync import sync_catalog
 from schedules import load_catalog_text
 
-pytest_plugins = ["support.harness", "support.cluster_fixtures"]
-from conftest import PG_URL  # noqa: E402
+pytest_plugins = ["support.harness"]
+from conftest import PG_URL, make_database_url  # noqa: E402
 from support import callout_broadcast as broadcast  # noqa: E402
 from support.cluster import Cluster, enqueue_texts, free_port, in_flight, repeated  # noqa: E402
-from support.harness import eventually  # noqa: E402
+from support.harness import eventually, limited_sandbox  # noqa: E402
 
 pytestmark = [pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]
 needs_pg = pytest.mark.skipif(PG_URL is None, reason="needs PostgreSQL (TEST_DATABASE_URL)")
 LEASE = 3.0
 RENEW = 1.0
+
+
+@pytest.fixture
+async def sandbox():
+    async with limited_sandbox() as sb:
+        yield sb
+
+
+@pytest.fixture
+def pg_url(tmp_path):
+    if PG_URL is None:
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
+    url, drop = make_database_url("postgresql", tmp_path)
+    Store(url).dispose()  # migrated once, before three processes start at the same moment
+    yield url
+    drop()
 
 
 @pytest.fixture

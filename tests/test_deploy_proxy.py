@@ -25,10 +25,11 @@ from bot import clock
 from bot.services import signin
 from bot.store.models import AuditLog, InboxUpdate, Person
 
-pytest_plugins = ["support.harness", "support.cluster_fixtures"]
+pytest_plugins = ["support.harness"]
+from conftest import PG_URL, make_database_url  # noqa: E402
 from support import deploy  # noqa: E402
 from support.cluster import Cluster, free_port  # noqa: E402
-from support.harness import eventually  # noqa: E402
+from support.harness import eventually, limited_sandbox  # noqa: E402
 
 pytestmark = [pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]
 SECRET = "deploy-proxy-secret"
@@ -36,10 +37,24 @@ FIRST_USER = 9_300_001  # strangers: each message gets one "not bound" answer (o
 OFFICE = "孙丽"  # office staff in duties.yaml
 
 
-@pytest.fixture(autouse=True)
-def _needs_nginx():
+@pytest.fixture
+async def sandbox():
+    async with limited_sandbox() as sb:
+        yield sb
+
+
+@pytest.fixture
+def pg_url(tmp_path):
+    if PG_URL is None:
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL): the replicas share one database")
     if deploy.nginx_binary() is None:
         pytest.skip("needs nginx (apt-get install nginx; .ci/run installs it)")
+    from bot.store import Store
+
+    url, drop = make_database_url("postgresql", tmp_path)
+    Store(url).dispose()  # migrated once, before both replicas start
+    yield url
+    drop()
 
 
 def _update(n: int) -> dict:
