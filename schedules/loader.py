@@ -993,10 +993,18 @@ def _load_catalog_text(text: str, path: str) -> Catalog:
     return catalog
 
 
+MAX_CATALOG_BYTES = 20 * 1024 * 1024  # a county's list is ~100 kB; /dev/zero and the like never end
+
+
 def load_catalog(path: str | Path) -> Catalog:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as f:  # read a bounded amount: `--duties /dev/full` must not fill the memory
+            data = f.read(MAX_CATALOG_BYTES + 1)
+        if len(data) > MAX_CATALOG_BYTES:
+            raise CatalogError([Problem(str(p), 0, 0, f"文件过大（超过 {MAX_CATALOG_BYTES // 1024 // 1024} MB），"
+                                                      "不是职责清单 / the file is too large to be a catalogue")])
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise CatalogError([Problem(str(p), 0, 0, "找不到文件 / file not found")]) from None
     except (OSError, UnicodeDecodeError) as e:

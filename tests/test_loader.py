@@ -177,6 +177,18 @@ def test_missing_file(capsys, tmp_path):
     assert "找不到文件 / file not found" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("device", ["/dev/full", "/dev/zero"])
+def test_a_file_that_never_ends_is_refused_not_read_to_the_end(capsys, device):
+    """bench/fuzz.py found `--duties /dev/full invite ,` filling 24 GB of memory until the OOM killer came."""
+    if not Path(device).exists():
+        pytest.skip(f"no {device} here")
+    with pytest.raises(SystemExit) as stop:  # the CLI stops on a catalogue it cannot load
+        main(["--duties", device, "invite", "x"])
+    assert stop.value.code == 1
+    _, err = capsys.readouterr()
+    assert "文件过大" in err and "Traceback" not in err
+
+
 # ---------------------------------------------------------------------------------------------
 # Mistakes that once gave a traceback or were silently accepted
 # ---------------------------------------------------------------------------------------------
