@@ -277,9 +277,7 @@ def supervised(clause: str, floor: int, pos: int) -> str | None:
     pre = clause[part_start:pos].strip()
     if _CONTINUES.match(pre) and part_start - 1 > floor:
         pre = clause[_part_start(clause, floor, part_start - 1):part_start - 1].strip()
-    lead = role_end(pre) or _post_before_verb(pre)
-    pre = pre[lead:] if lead else pre
-    m = _SUPERVISE.match(pre)
+    m = _SUPERVISE.match(_without_post(pre))
     if not m or mentions_only_role(m["party"]):
         return None
     return m["verb"] + m["party"]
@@ -290,9 +288,11 @@ _POST_LEAD = re.compile(r"^[\u4e00-\u9fff]{0,10}(?:经理|长|书记|主任|负�
                         r"(?=(?:并|同时|负责|要|应|应当|须)*(?:督促|指导|监督|要求|推动|责令|引导|帮助))")
 
 
-def _post_before_verb(pre: str) -> int | None:
+def _without_post(pre: str) -> str:
+    """A part's words after the post that opens it, if one does ("安全副总经理督促…" → "督促…")."""
     m = _POST_LEAD.match(pre)
-    return m.end() if m else None
+    lead = role_end(pre) or (m.end() if m else None)
+    return pre[lead:] if lead else pre
 
 
 _PARTY = re.compile(r"对?[\u4e00-\u9fff、和及与]{1,12}")
@@ -318,8 +318,7 @@ def _same_party_goes_on(clause: str, floor: int, a: _Anchor, scope_end: int) -> 
 def per_entity(clause: str, floor: int, pos: int) -> str | None:
     """"确保对每户居民用户至少": the words of a coverage per customer or site opening the frequency's part."""
     pre = clause[_part_start(clause, floor, pos):pos].strip()
-    lead = role_end(pre) or _post_before_verb(pre)
-    pre = re.sub(rf"{_AT_LEAST}$", "", pre[lead:] if lead else pre)
+    pre = re.sub(rf"{_AT_LEAST}$", "", _without_post(pre))
     return pre if _PER_ENTITY.match(pre) else None
 
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from ..holidays import HOLIDAY_NAMES, SCHOOL_BREAKS
-from .cadence import _SENTENCE_END, FREQUENCY_LINE
+from .cadence import _PART_SEP, _SENTENCE_END, FREQUENCY_LINE
 from .roles import PREFIX, mentions
 
 _NAME = r"元旦|春节|清明节?|五一|劳动节|端午节?|中秋节?|国庆节?|十一|寒暑假|寒假|暑假"
@@ -20,7 +20,6 @@ _NAMES = re.compile(rf"{_QUOTED}(?:[、，,和及与]\s*{_QUOTED})*")
 _QUOTES = "“”\"「」『』‘’'"
 _GENERIC = re.compile(r"(?:重大|重要|法定|传统)?节假日|(?:重大|重要|传统)?节日(?=期间|前|来临)|(?:重大|重要|传统)节日")
 _INSPECT = re.compile(r"检查|排查|巡查|督查|暗访")
-_PARTS = "，,；;：:|｜"  # clause parts, and the cells of a table row flattened to "职责 | 频次"
 _CELL_BEFORE = re.compile(r"\s*(?:等)?(?:重要)?(?:节日|节假日)?(?:前|期间)\s*(?:[|｜]|$)")
 ALL_HOLIDAYS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")  # official: 节假日 means these
 _ORDER = ("元旦", "寒假", "春节", "清明节", "劳动节", "端午节", "暑假", "中秋节", "国庆节")
@@ -48,7 +47,7 @@ def find(clause: str) -> list[HolidayFind]:
         if hit:
             names, hol_start, hol_end, note = hit
             inspect = _INSPECT.search(sentence, hol_end)
-            t_start = max(sentence.rfind(c, 0, hol_start) for c in _PARTS) + 1
+            t_start = max(sentence.rfind(c, 0, hol_start) for c in _PART_SEP) + 1
             if inspect is None and FREQUENCY_LINE.match(sentence.lstrip()) and start > 0:
                 # "5．带队开展节前安全检查。" + "频次：元旦、春节前": the act is the item's, before the line
                 item = _INSPECT.search(clause, 0, start)
@@ -63,7 +62,7 @@ def find(clause: str) -> list[HolidayFind]:
                 inspect = _INSPECT.search(sentence, cell_start, cell_end) if cell_end > 0 else None
                 t_start = cell_start
             if inspect:
-                t_end = min([i for i in (sentence.find(c, inspect.end()) for c in _PARTS) if i >= 0]
+                t_end = min([i for i in (sentence.find(c, inspect.end()) for c in _PART_SEP) if i >= 0]
                             or [len(sentence)])
                 out.append(HolidayFind(names, start, end, _subject_between(sentence, hol_end, inspect.start()), note,
                                        start + t_start, start + t_end))
