@@ -25,6 +25,7 @@ from support.phone_fixtures import CATALOG, KEY, PHONES, SECRET, close_world, ph
 from support.sandbox_fixtures import eventually  # noqa: E402
 
 # One voice step at a time: no redial while the page's call is still ringing.
+SHOTS = "test-artifacts/screenshots"
 SLOW_REDIAL = CATALOG.replace("redial_every: 2s", "redial_every: 60s")
 
 
@@ -68,6 +69,7 @@ async def test_a_silent_leaders_phone_rings_on_the_page_and_pressing_1_is_收到
     await expect(ringing).to_contain_text("057100000000")
     await expect(page.get_by_role("alert")).to_contain_text("来电")
     assert h.voice.ringing(PHONES["乙部长"]) and target(h, cid, "乙部长").acked_at is None
+    await page.screenshot(path=f"{SHOTS}/sandbox-phone-ringing.png", full_page=True)
 
     await ringing.get_by_role("button", name="接听并按1").click()
     t = await eventually(lambda: (x := target(h, cid, "乙部长")) and x.acked_at and x, what="收到 by phone")
@@ -76,12 +78,14 @@ async def test_a_silent_leaders_phone_rings_on_the_page_and_pressing_1_is_收到
         contact = s.exec(select(CalloutContact).where(CalloutContact.target_id == t.id)).one()
     assert contact.channel == "voice" and contact.state == "acked"
     await expect(ringing).to_have_count(0)
+    await expect(page.get_by_role("alert")).to_be_hidden()  # the call's toast goes with the call
     history = panel.get_by_role("list", name="来电和短信记录")
     await expect(history).to_contain_text("已接听并按 1")
     await expect(history).to_contain_text("听到：【红色预警 · 暴雨】今晚有特大暴雨")
     # The Telegram call is edited as for a tap, and the report form follows.
     await expect(log.get_by_role("article").filter(has_text="已收到").first).to_be_visible()
     assert [c["behaviour"] for c in h.voice.calls_to(PHONES["乙部长"])] == ["ack"]
+    await page.screenshot(path=f"{SHOTS}/sandbox-phone-answered.png", full_page=True)
 
 
 async def test_the_page_decides_only_its_own_ringing_calls_and_says_when_nothing_can_ring(world):
@@ -133,6 +137,7 @@ async def test_the_superiors_page_shows_the_sms_naming_the_silent_one_with_its_�
         await expect(sms.get_by_role("link", name=re.compile("收到"))).to_have_attribute(
             "href", re.compile(r"^http://phones\.test/c/"))
         await expect(panel.get_by_role("group", name=re.compile("来电"))).to_have_count(0)
+        await page.screenshot(path=f"{SHOTS}/sandbox-phone-sms.png", full_page=True)
     finally:
         await close_world(h)
         drop()

@@ -66,6 +66,10 @@ function toast(text, kind = "") {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { t.hidden = true; }, kind === "alert" ? 8000 : 5000);
 }
+function hideToast(kind) {
+  const t = $("toast");
+  if (t.classList.contains(kind)) t.hidden = true;
+}
 async function call(path, body) {
   if (path.startsWith("/_sandbox/")) S.stick = true;
   const init = { method: "POST" };
@@ -399,8 +403,9 @@ function renderPhone(data) {
   for (const c of ringing) {
     if (S.phoneRang.has(c.call_id)) continue;
     S.phoneRang.add(c.call_id);
-    toast("☎ " + (c.caller || "未知号码") + " 来电：在右侧“电话/短信”接听");
+    toast("☎ " + (c.caller || "未知号码") + " 来电：在右侧“电话/短信”接听", "call");
   }
+  if (!ringing.length) hideToast("call");  // answered or hung up: the call's toast is stale
   const items = [
     ...data.calls.filter((c) => c.state !== "ringing").map((c) => ({ at: c.ended_at || c.at, build: () => callItem(c) })),
     ...data.sms.map((m) => ({ at: m.at, build: () => smsItem(m) })),
