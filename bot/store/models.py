@@ -110,7 +110,8 @@ class DutyInstance(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("duty_id", "person_id", "period_key"),
         Index("ix_instance_status_due", "status", "due_at", "id"),  # id: pages in a stable order, read in order
-        Index("ix_instance_period", "period_key", "status", "id"),  # id: 未报告's pages in a stable order
+        # 未报告 by period: a period key's rows of one status due in the filter's dates are one range
+        Index("ix_instance_period", "period_key", "status", "due_at", "id"),
         Index("ix_instance_person", "person_id", "status", "id"),
         # "current periods": windows containing now; with status, due and id, 未报告 of the windows
         # open now is counted and sorted by due or status from this index alone
