@@ -368,12 +368,11 @@ def _at(session: Session, f: Filter, now: datetime, tz: ZoneInfo, offset: int, l
     if offset > total // 2:
         start = max(total - offset - limit, 0)
         if ranged:
-            return _ranged(session, f, now, tz, skip=start, limit=total - offset - start, backwards=True)  # type: ignore[return-value]
-
+            return _ranged(session, f, now, tz, skip=start, limit=total - offset - start, backwards=True) or []
         query = _ids(session, f, now, tz, backwards=True, walk=_walks(session, f, start, limit, total))
         return list(session.exec(query.limit(total - offset - start).offset(start)))
     if ranged:
-        return _ranged(session, f, now, tz, skip=offset, limit=limit)  # type: ignore[return-value]
+        return _ranged(session, f, now, tz, skip=offset, limit=limit) or []
     query = _ids(session, f, now, tz, walk=_walks(session, f, offset, limit, total))
     return list(session.exec(query.limit(limit).offset(offset)))
 
@@ -449,12 +448,14 @@ def _ranged(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, limit: 
             query = query.where(DutyInstance.period_key == key)
         if bound is not None:
             query, bound = query.where(bound), None
+        offset = 0
         if skip > COUNT_TO_SKIP:
             inside = session.exec(select(func.count()).select_from(query.subquery())).one()
             if inside <= skip:
                 skip -= inside
                 continue
-        got = list(session.exec(query.order_by(*order).limit(skip + limit - len(out))))
+            offset, skip = skip, 0
+        got = list(session.exec(query.order_by(*order).offset(offset).limit(skip + limit - len(out))))
         out += got[skip:]
         skip = max(skip - len(got), 0)
         if len(out) >= limit:
