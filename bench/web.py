@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import html
 import re
 import statistics
@@ -53,6 +54,7 @@ from sqlmodel import select  # noqa: E402
 from bench.report import DEFAULT_PG, NOW, populate, scratch_database  # noqa: E402
 from bot import clock  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.process import settled_heap  # noqa: E402
 from bot.services import signin  # noqa: E402
 from bot.services.callouts import answers  # noqa: E402
 from bot.store import Store  # noqa: E402
@@ -290,14 +292,16 @@ async def measure(backend: str, url: str, args, workdir: Path, marker: Path | No
     sid = office_session(store)
     callout_id, targets = make_callout(store, args.targets)
     how, to_event, to_board, pages, worst = "none", [], [], [], []
+    settled = settled_heap() if args.settle else contextlib.nullcontext()  # as `dutybot run` and `web` run
     try:
-        async with aiohttp.ClientSession(cookies={"dutybot_session": sid}) as http:
-            if args.pages:
-                pages = await time_pages(http, server.url, args.repeat)
-            if args.matrix:
-                worst = await time_matrix(http, server.url, args.matrix_repeat, backend, args.match)
-            if args.targets:
-                how, to_event, to_board = await board_latency(http, server.url, store, callout_id, targets)
+        with settled:
+            async with aiohttp.ClientSession(cookies={"dutybot_session": sid}) as http:
+                if args.pages:
+                    pages = await time_pages(http, server.url, args.repeat)
+                if args.matrix:
+                    worst = await time_matrix(http, server.url, args.matrix_repeat, backend, args.match)
+                if args.targets:
+                    how, to_event, to_board = await board_latency(http, server.url, store, callout_id, targets)
     finally:
         await server.stop()
         store.dispose()
@@ -371,6 +375,8 @@ def main() -> int:
                    "(PostgreSQL, created beforehand) and reuse it on the next run")
     p.add_argument("--pg-db", default="bench_web", help="with --world: the PostgreSQL database of the world")
     p.add_argument("--no-pages", dest="pages", action="store_false", help="skip the fixed list of pages")
+    p.add_argument("--no-settle", dest="settle", action="store_false",
+                   help="leave the start-up objects to the garbage collector (bot.process.settled_heap)")
     p.add_argument("--matrix", action="store_true", help="also every 未报告 filter × sort × direction × page depth")
     p.add_argument("--matrix-repeat", type=int, default=5)
     p.add_argument("--match", nargs="*", default=[], help="only the matrix views containing all of these")

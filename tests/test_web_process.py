@@ -79,6 +79,19 @@ async def test_web_serves_the_console_alone(sqlite_url, tmp_path):
         assert await asyncio.wait_for(proc.wait(), 20) == 0
 
 
+def test_a_running_process_keeps_its_start_up_objects_out_of_the_collectors_walk():
+    """`run` and `web` freeze what exists once started (a full collection then walks only what was
+    made since: bench/RESULTS.md) and unfreeze it when they stop."""
+    import gc
+
+    from bot.process import settled_heap
+
+    assert gc.get_freeze_count() == 0
+    with settled_heap():
+        assert gc.get_freeze_count() > 1000
+    assert gc.get_freeze_count() == 0
+
+
 async def test_web_command_sends_a_link_that_signs_in(web, page):
     tg = await web.harness.bind("孙丽")
     await web.harness.users.send_text(tg, "/web")

@@ -78,7 +78,7 @@ def run(args, ctx) -> int:
 async def _main(args, ctx, settings, catalog, listen) -> int:
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.process import Process, ProcessOptions
+    from bot.process import Process, ProcessOptions, settled_heap
     from bot.telegram.app import RuntimeOptions
     from bot.telegram.context import BotContext
     from schedules import Schedule
@@ -121,7 +121,8 @@ async def _main(args, ctx, settings, catalog, listen) -> int:
             print(T.RUN_WEB_FAILED.format(listen=settings.web_listen, error=process.web_error), flush=True)
         print(T.RUN_READY.format(mode=runtime.mode, jobs=runtime.jobs, db=_safe_url(settings.database_url)), flush=True)
         try:
-            await process.wait(stop)
+            with settled_heap():
+                await process.wait(stop)
         finally:
             print(T.RUN_STOPPING, flush=True)
     finally:

@@ -59,7 +59,7 @@ def serve(args, ctx) -> int:
 
 
 async def _main(ctx, settings, catalog) -> int:
-    from bot.process import Process, ProcessOptions
+    from bot.process import Process, ProcessOptions, settled_heap
     from bot.telegram.context import BotContext
     from bot.texts import common as T
     from schedules import Schedule
@@ -77,7 +77,8 @@ async def _main(ctx, settings, catalog) -> int:
     try:
         print(T.RUN_WEB.format(url=process.web.url, base=bot_ctx.settings.web_url), flush=True)
         print("ready: web", flush=True)
-        await process.wait(stop)
+        with settled_heap():
+            await process.wait(stop)
     finally:
         await process.stop()
     return 0
