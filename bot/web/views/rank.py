@@ -67,18 +67,20 @@ class Rankings:
         return kept[1], kept[2]
 
     def refresh(self, quarter: str) -> asyncio.Task:
+        # A finished computation is never joined: its done callback (which forgets it) runs a loop
+        # turn after it finishes, and a caller that saw its result in `kept` may have written since.
         task = self.running.get(quarter)
-        if task is None:
+        if task is None or task.done():
             task = self.running[quarter] = asyncio.create_task(self._compute(quarter))
-            task.add_done_callback(lambda _t: self.running.pop(quarter, None))
+            task.add_done_callback(lambda t: self.running.pop(quarter) if self.running.get(quarter) is t else None)
         return task
 
     async def compute(self, quarter: str, *, fresh: bool = False) -> tuple[datetime, list[assessment.Ranking]]:
         """The quarter computed now (joining a computation under way, unless `fresh`: one that
-        started before the caller's latest change may not see it)."""
+        started before the caller's latest change may not see it; one started since does)."""
         if fresh:
             running = self.running.get(quarter)
-            if running is not None:
+            if running is not None and not running.done():
                 with contextlib.suppress(Exception):
                     await asyncio.shield(running)
         return await asyncio.shield(self.refresh(quarter))
