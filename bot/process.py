@@ -42,7 +42,7 @@ def process_workers() -> list[Worker]:
 def settled_heap():
     """While a started process runs: every object alive at its start (catalogue, people, templates,
     PTB, SQLAlchemy's metadata) is out of the garbage collector's reach. A full collection walks
-    every tracked object; in a console over 10,000 people that was a 50-120 ms pause every few
+    every tracked object; in a console over 10,000 people that was a 90-120 ms pause every few
     seconds under load, the single slow samples of /overdue on PostgreSQL (bench/RESULTS.md).
     Frozen, a full collection walks only what was made since. For the commands that run a process
     (run, web), not Process.start, and undone at the end: a test that starts processes must go on

@@ -180,7 +180,7 @@ def _conditions(session: Session, f: Filter, now: datetime, tz: ZoneInfo, *, ord
         # serve both the count and the order by due.
         conditions.append(status_column == "open")
     elif f.status == "unreported":
-        conditions.append(status_column.in_(["open", "missed"]))  # type: ignore[attr-defined]
+        conditions.append(status_column.in_(_statuses(f)))  # type: ignore[attr-defined]
     elif f.status == "overdue":
         conditions += [status_column == "open", DutyInstance.due_at < now]
     elif f.status != "all":
@@ -279,10 +279,8 @@ def _from_counts(session: Session, f: Filter, tz: ZoneInfo) -> int | None:
     parts = []
     for table in (InstanceCount, InstanceCountDelta):
         conditions = [table.due_at >= start, table.due_at < end]
-        if f.status == "unreported":
-            conditions.append(table.status.in_(["open", "missed"]))  # type: ignore[attr-defined]
-        elif f.status != "all":
-            conditions.append(table.status == f.status)
+        if f.status != "all":
+            conditions.append(table.status.in_(_statuses(f)))  # type: ignore[attr-defined]
         if f.kind:
             conditions.append(table.duty_id.in_(select(Duty.id).where(Duty.kind == f.kind)))  # type: ignore[attr-defined]
         parts.append(select(table.n.label("n")).where(*conditions))
@@ -407,7 +405,8 @@ def _by_ranges(f: Filter) -> bool:
 
 
 def _statuses(f: Filter) -> list[str]:
-    """The statuses the filter keeps, in the indexes' order (plain ASCII words: every collation agrees)."""
+    """The statuses a dated filter keeps, in the indexes' order (plain ASCII words: every collation
+    agrees). Over the windows open now "unreported" is open alone (_conditions)."""
     if f.status == "unreported":
         return ["missed", "open"]
     if f.status == "overdue":
